@@ -1,0 +1,218 @@
+package domain
+
+import (
+	"encoding/json"
+	"reflect"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// Encoding is a wire encoding. MessagePack is the default everywhere; JSON
+// is chosen per request with the header Content-Type: application/json.
+type Encoding int
+
+// Encodings.
+const (
+	MessagePack Encoding = iota
+	JSON
+)
+
+// Content types of the two encodings.
+const (
+	ContentTypeMessagePack = "application/msgpack"
+	ContentTypeJSON        = "application/json"
+)
+
+// EncodingOf maps a Content-Type header value to an encoding.
+func EncodingOf(contentType string) Encoding {
+	if contentType == ContentTypeJSON {
+		return JSON
+	}
+	return MessagePack
+}
+
+// ContentType is the Content-Type header value of an encoding.
+func (e Encoding) ContentType() string {
+	if e == JSON {
+		return ContentTypeJSON
+	}
+	return ContentTypeMessagePack
+}
+
+// DefaultMaxCommandBytes is the default limit on a command body.
+const DefaultMaxCommandBytes = 256 << 10
+
+// maxEventBytes bounds an event read back from the stream; the stream's own
+// max message size is the real limit, this guards the decoder.
+const maxEventBytes = 8 << 20
+
+var commandTypes = map[string]reflect.Type{}
+
+func init() {
+	for _, c := range []Command{CreateProject{}, DeleteProject{}, RenameProject{}, CreateThread{},
+		DeleteThread{}, SelectThread{}, StartTurn{}, InterruptTurn{}, ApprovePendingAction{},
+		RejectPendingAction{}, IngestProviderEvent{}, CreateCheckpoint{}, RestoreCheckpoint{},
+		CommitChanges{}, CreateBranch{}, PushBranch{}} {
+		commandTypes[c.CommandType()] = reflect.TypeOf(c)
+	}
+}
+
+// CommandTypes lists every command type tag.
+func CommandTypes() []string {
+	out := make([]string, 0, len(commandTypes))
+	for t := range commandTypes {
+		out = append(out, t)
+	}
+	return out
+}
+
+// DecodeCommand decodes a command body of the given type. The body is a flat
+// object of the command's fields; a "type" field is optional and, if present,
+// must equal commandType. Errors are *DeciderError with code bad_request or
+// payload_too_large.
+func DecodeCommand(commandType string, data []byte, enc Encoding, maxBytes int) (Command, error) {
+	t, ok := commandTypes[commandType]
+	if !ok {
+		return nil, Errorf(CodeBadRequest, "unknown command type %q", commandType)
+	}
+	if err := checkInput(data, enc, maxBytes); err != nil {
+		return nil, err
+	}
+	v := reflect.New(t)
+	if err := decodeStrict(enc, data, v.Interface(), commandType, commandType); err != nil {
+		return nil, err
+	}
+	cmd := v.Elem().Interface().(Command)
+	if ing, ok := cmd.(IngestProviderEvent); ok && ing.Event != nil && ing.Events != nil {
+		return nil, Errorf(CodeBadRequest, "%s: give event or events, not both", commandType)
+	}
+	return cmd, nil
+}
+
+// EncodeCommand encodes a command's fields as a flat object (no type tag:
+// the subject names the command).
+func EncodeCommand(cmd Command, enc Encoding) ([]byte, error) {
+	return marshal(enc, cmd)
+}
+
+// checkInput enforces the size limit and, for MessagePack, well-formedness.
+func checkInput(data []byte, enc Encoding, maxBytes int) error {
+	if maxBytes > 0 && len(data) > maxBytes {
+		return Errorf(CodePayloadTooLarge, "body of %d bytes exceeds the limit of %d", len(data), maxBytes)
+	}
+	if len(data) == 0 {
+		return Errorf(CodeBadRequest, "empty body")
+	}
+	if enc == MessagePack {
+		if err := checkMsgpack(data); err != nil {
+			return Errorf(CodeBadRequest, "%v", cleanErr(err))
+		}
+	} else if !json.Valid(data) {
+		return Errorf(CodeBadRequest, "body is not valid JSON")
+	}
+	return nil
+}
+
+// ProviderEventEnvelope carries any ProviderEvent on the wire as one flat
+// object with its type tag: {"type": "TextDelta", "message_id": ..., ...}.
+type ProviderEventEnvelope struct {
+	ProviderEvent
+}
+
+var providerEventTypes = map[string]reflect.Type{}
+
+func init() {
+	for _, p := range []ProviderEvent{TextDelta{}, ThinkingDelta{}, ToolCall{}, ToolResult{},
+		AwaitingApproval{}, TurnComplete{}, ProviderError{}} {
+		providerEventTypes[p.ProviderEventType()] = reflect.TypeOf(p)
+	}
+}
+
+// MarshalJSON encodes the event with its type tag.
+func (p ProviderEventEnvelope) MarshalJSON() ([]byte, error) { return p.encode(JSON) }
+
+// UnmarshalJSON decodes a tagged provider event strictly.
+func (p *ProviderEventEnvelope) UnmarshalJSON(data []byte) error { return p.decode(JSON, data) }
+
+// EncodeMsgpack encodes the event with its type tag.
+func (p ProviderEventEnvelope) EncodeMsgpack(enc *msgpack.Encoder) error {
+	b, err := p.encode(MessagePack)
+	if err != nil {
+		return err
+	}
+	return enc.Encode(msgpack.RawMessage(b))
+}
+
+// DecodeMsgpack decodes a tagged provider event strictly.
+func (p *ProviderEventEnvelope) DecodeMsgpack(dec *msgpack.Decoder) error {
+	raw, err := dec.DecodeRaw()
+	if err != nil {
+		return err
+	}
+	return p.decode(MessagePack, raw)
+}
+
+func (p ProviderEventEnvelope) encode(enc Encoding) ([]byte, error) {
+	if p.ProviderEvent == nil {
+		return marshal(enc, nil)
+	}
+	// The flat tagged form is the struct's fields plus "type": go through
+	// a generic map, keeping numbers exact.
+	fields, err := marshal(JSON, p.ProviderEvent)
+	if err != nil {
+		return nil, err
+	}
+	var obj map[string]any
+	if err := unmarshal(JSON, fields, &obj); err != nil {
+		return nil, err
+	}
+	if obj, err = normalizeMap(obj); err != nil {
+		return nil, err
+	}
+	obj["type"] = p.ProviderEventType()
+	return marshal(enc, obj)
+}
+
+func (p *ProviderEventEnvelope) decode(enc Encoding, data []byte) error {
+	_, tag, err := objectKeys(enc, data)
+	if err != nil {
+		return Errorf(CodeBadRequest, "provider event: %v", err)
+	}
+	t, ok := providerEventTypes[tag]
+	if !ok {
+		return Errorf(CodeBadRequest, "unknown provider event type %q", tag)
+	}
+	v := reflect.New(t)
+	if err := decodeStrict(enc, data, v.Interface(), "provider event "+tag, tag); err != nil {
+		return err
+	}
+	pe := v.Elem().Interface().(ProviderEvent)
+	if tc, ok := pe.(ToolCall); ok {
+		input, err := normalizeMap(tc.Input)
+		if err != nil {
+			return Errorf(CodeBadRequest, "ToolCall input: %v", err)
+		}
+		tc.Input = input
+		pe = tc
+	}
+	p.ProviderEvent = pe
+	return nil
+}
+
+// batchItemFields is ProviderEventBatchItem without its decode methods, so
+// decoding it strictly does not recurse.
+type batchItemFields ProviderEventBatchItem
+
+// UnmarshalJSON decodes a batch item strictly (both fields required).
+func (b *ProviderEventBatchItem) UnmarshalJSON(data []byte) error {
+	return decodeStrict(JSON, data, (*batchItemFields)(b), "provider event batch item", "")
+}
+
+// DecodeMsgpack decodes a batch item strictly (both fields required).
+func (b *ProviderEventBatchItem) DecodeMsgpack(dec *msgpack.Decoder) error {
+	raw, err := dec.DecodeRaw()
+	if err != nil {
+		return err
+	}
+	return decodeStrict(MessagePack, raw, (*batchItemFields)(b), "provider event batch item", "")
+}

@@ -1,0 +1,130 @@
+package domain
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// maxNesting bounds how deep maps and arrays may nest in outside input.
+const maxNesting = 32
+
+// checkMsgpack walks one MessagePack value and checks that it is well formed
+// before any decoder sees it: every length prefix fits the bytes that remain,
+// nesting stays under maxNesting, no extension types, nothing trails.
+//
+// This is what makes decoding outside input safe. vmihailenco/msgpack v5.4.x
+// allocates whatever a length prefix claims before reading the data, so the
+// five bytes dd ff ff ff ff (an array of 4 billion elements) would make it
+// allocate tens of gigabytes and kill the process. After this walk every
+// claimed length is bounded by the input's own size.
+func checkMsgpack(b []byte) error {
+	end, err := skipMsgpack(b, 0, 0)
+	if err != nil {
+		return err
+	}
+	if end != len(b) {
+		return fmt.Errorf("msgpack: %d trailing bytes after the value", len(b)-end)
+	}
+	return nil
+}
+
+// skipMsgpack returns the offset just past the value starting at pos.
+func skipMsgpack(b []byte, pos, depth int) (int, error) {
+	if pos >= len(b) {
+		return 0, fmt.Errorf("msgpack: unexpected end of input at byte %d", pos)
+	}
+	c := b[pos]
+	pos++
+	switch {
+	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3: // fixint, nil, bool
+		return pos, nil
+	case c >= 0xa0 && c <= 0xbf: // fixstr
+		return skipBytes(b, pos, int(c&0x1f))
+	case c >= 0x90 && c <= 0x9f: // fixarray
+		return skipItems(b, pos, int(c&0x0f), depth)
+	case c >= 0x80 && c <= 0x8f: // fixmap
+		return skipItems(b, pos, 2*int(c&0x0f), depth)
+	}
+	switch c {
+	case 0xcc, 0xd0: // uint8, int8
+		return skipBytes(b, pos, 1)
+	case 0xcd, 0xd1:
+		return skipBytes(b, pos, 2)
+	case 0xce, 0xd2, 0xca: // 32-bit ints, float32
+		return skipBytes(b, pos, 4)
+	case 0xcf, 0xd3, 0xcb:
+		return skipBytes(b, pos, 8)
+	case 0xd9, 0xc4: // str8, bin8
+		n, pos, err := readLength(b, pos, 1)
+		if err != nil {
+			return 0, err
+		}
+		return skipBytes(b, pos, n)
+	case 0xda, 0xc5:
+		n, pos, err := readLength(b, pos, 2)
+		if err != nil {
+			return 0, err
+		}
+		return skipBytes(b, pos, n)
+	case 0xdb, 0xc6:
+		n, pos, err := readLength(b, pos, 4)
+		if err != nil {
+			return 0, err
+		}
+		return skipBytes(b, pos, n)
+	case 0xdc, 0xdd: // array16, array32
+		n, pos, err := readLength(b, pos, 2+2*int(c-0xdc))
+		if err != nil {
+			return 0, err
+		}
+		return skipItems(b, pos, n, depth)
+	case 0xde, 0xdf: // map16, map32
+		n, pos, err := readLength(b, pos, 2+2*int(c-0xde))
+		if err != nil {
+			return 0, err
+		}
+		return skipItems(b, pos, 2*n, depth)
+	}
+	return 0, fmt.Errorf("msgpack: type code 0x%02x is not accepted", c)
+}
+
+func readLength(b []byte, pos, width int) (int, int, error) {
+	if len(b)-pos < width {
+		return 0, 0, fmt.Errorf("msgpack: truncated length at byte %d", pos)
+	}
+	var n uint64
+	switch width {
+	case 1:
+		n = uint64(b[pos])
+	case 2:
+		n = uint64(binary.BigEndian.Uint16(b[pos:]))
+	default:
+		n = uint64(binary.BigEndian.Uint32(b[pos:]))
+	}
+	return int(n), pos + width, nil
+}
+
+func skipBytes(b []byte, pos, n int) (int, error) {
+	if n > len(b)-pos {
+		return 0, fmt.Errorf("msgpack: length %d at byte %d exceeds the %d bytes left", n, pos, len(b)-pos)
+	}
+	return pos + n, nil
+}
+
+// skipItems skips n values. Every value takes at least one byte, so a count
+// larger than the bytes left is rejected before anything is walked.
+func skipItems(b []byte, pos, n, depth int) (int, error) {
+	if depth+1 > maxNesting {
+		return 0, fmt.Errorf("msgpack: nesting deeper than %d", maxNesting)
+	}
+	if n > len(b)-pos {
+		return 0, fmt.Errorf("msgpack: %d items at byte %d exceed the %d bytes left", n, pos, len(b)-pos)
+	}
+	var err error
+	for range n {
+		if pos, err = skipMsgpack(b, pos, depth+1); err != nil {
+			return 0, err
+		}
+	}
+	return pos, nil
+}
