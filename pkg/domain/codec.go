@@ -216,3 +216,21 @@ func (b *ProviderEventBatchItem) DecodeMsgpack(dec *msgpack.Decoder) error {
 	}
 	return decodeStrict(MessagePack, raw, (*batchItemFields)(b), "provider event batch item", "")
 }
+
+// Marshal encodes any value (a reply, a read-model record) in enc, with the
+// same field names and deterministic MessagePack as events.
+func Marshal(enc Encoding, v any) ([]byte, error) { return marshal(enc, v) }
+
+// Unmarshal decodes data into v. MessagePack input is checked for length
+// bombs first, so it is safe on bytes from the network.
+func Unmarshal(enc Encoding, data []byte, v any) error {
+	if enc == MessagePack {
+		if err := checkMsgpack(data); err != nil {
+			return Errorf(CodeBadRequest, "%v", cleanErr(err))
+		}
+	}
+	if err := unmarshal(enc, data, v); err != nil {
+		return Errorf(CodeBadRequest, "%v", cleanErr(err))
+	}
+	return nil
+}

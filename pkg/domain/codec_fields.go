@@ -2,8 +2,8 @@ package domain
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"sync"

@@ -13,13 +13,16 @@ func Project(m *Model, se StoredEvent) *Model {
 	case ProjectCreated, ProjectRenamed, ProjectDeleted:
 		projectProjectEvent(m, se)
 	case ThreadCreated:
-		p, ok := m.Projects[e.ProjectID]
-		if !ok {
-			return m
+		if _, exists := m.Threads[e.ThreadID]; exists {
+			return m // the first creation stands
 		}
+		// A model may hold a thread without its project (the decider folds
+		// one thread's events alone), so the thread does not need it.
 		m.Threads[e.ThreadID] = newThreadState(e, se.StoredAt, se.Sequence)
-		p.ThreadIDs = append(p.ThreadIDs, e.ThreadID)
-		p.UpdatedAt, p.Seq = se.StoredAt, se.Sequence
+		if p, ok := m.Projects[e.ProjectID]; ok {
+			p.ThreadIDs = append(p.ThreadIDs, e.ThreadID)
+			p.UpdatedAt, p.Seq = se.StoredAt, se.Sequence
+		}
 	case ThreadSelected:
 		if t, ok := m.Threads[e.ThreadID]; ok {
 			m.SelectedThreadID = e.ThreadID

@@ -167,7 +167,7 @@ func TestProjectIgnoresWhatDoesNotApply(t *testing.T) {
 	m := fold(withProject...)
 	before := fold(withProject...)
 	domain.Project(m, stored(2, domain.MessageChunkReceived{ThreadID: "nope", MessageID: m1, Delta: "x"}))
-	domain.Project(m, stored(3, domain.ThreadCreated{ThreadID: t1, ProjectID: "nope"}))
+	domain.Project(m, stored(3, domain.ProjectRenamed{ProjectID: "nope", Name: "x"}))
 	domain.Project(m, stored(4, nil))
 	if m.LastSequence != 4 {
 		t.Fatalf("LastSequence = %d", m.LastSequence)
@@ -175,5 +175,13 @@ func TestProjectIgnoresWhatDoesNotApply(t *testing.T) {
 	before.LastSequence = 4
 	if !reflect.DeepEqual(m, before) {
 		t.Fatal("irrelevant events changed the model beyond LastSequence")
+	}
+}
+
+func TestProjectThreadWithoutItsProject(t *testing.T) {
+	m := fold(threadCreated(t1, p1), turnStarted(t1, u1, m1), threadCreated(t1, p2))
+	th, ok := m.ActiveThread(t1)
+	if !ok || th.ProjectID != p1 || th.ActiveTurnID != u1 {
+		t.Fatalf("thread = %+v", th)
 	}
 }

@@ -1,0 +1,114 @@
+// Package contract holds Peon's public wire contract, version 1: the NATS
+// subjects, stream and bucket names, headers, reply shapes and the mapping
+// of error codes to statuses. Services and clients import it so that every
+// name is defined once; docs/contract.md describes the same contract.
+package contract
+
+import (
+	"strings"
+
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// Streams.
+const (
+	// EventStream holds every event, one message per event; its stream
+	// sequence is the event's sequence.
+	EventStream = "PEON_EVENTS"
+	// EventSubjects is the subject space of EventStream.
+	EventSubjects = "peon.evt.>"
+	// ProviderStream captures what agent adapters report.
+	ProviderStream = "PEON_PROVIDER"
+	// ProviderSubjects is the subject space of ProviderStream.
+	ProviderSubjects = "peon.provider.>"
+)
+
+// ProjectToken is the last subject token of a project's own events.
+const ProjectToken = "_p"
+
+// ProjectSubject is the subject of the events of project p itself.
+func ProjectSubject(projectID string) string { return "peon.evt." + projectID + "." + ProjectToken }
+
+// ThreadSubject is the subject of the events of one thread.
+func ThreadSubject(projectID, threadID string) string {
+	return "peon.evt." + projectID + "." + threadID
+}
+
+// AllProjectsFilter matches the events of every project itself (not their threads).
+const AllProjectsFilter = "peon.evt.*." + ProjectToken
+
+// ProjectTreeFilter matches a project's own events and all its threads' events.
+func ProjectTreeFilter(projectID string) string { return "peon.evt." + projectID + ".>" }
+
+// ThreadFilter matches one thread's events whatever its project.
+func ThreadFilter(threadID string) string { return "peon.evt.*." + threadID }
+
+// ParseEventSubject splits an event subject into project and thread ids;
+// thread is empty for a project's own events.
+func ParseEventSubject(subject string) (projectID, threadID string, ok bool) {
+	rest, found := strings.CutPrefix(subject, "peon.evt.")
+	if !found {
+		return "", "", false
+	}
+	projectID, threadID, found = strings.Cut(rest, ".")
+	if !found || projectID == "" || threadID == "" || strings.Contains(threadID, ".") {
+		return "", "", false
+	}
+	if threadID == ProjectToken {
+		threadID = ""
+	}
+	return projectID, threadID, true
+}
+
+// ProviderSubject is where adapters publish a thread's provider events.
+func ProviderSubject(threadID string) string { return "peon.provider." + threadID }
+
+// Headers.
+const (
+	HeaderEventType   = "Peon-Event-Type"
+	HeaderCommandID   = "Peon-Command-Id"
+	HeaderCommandHash = "Peon-Command-Hash"
+	HeaderMsgID       = "Nats-Msg-Id"
+	HeaderContentType = "Content-Type"
+)
+
+// Command services and subjects.
+const (
+	DeciderService = "peon-decider"
+	CommandPrefix  = "peon.cmd"
+	CommandQueue   = "peon-decider"
+	ServiceVersion = "1.0.0"
+	QueryService   = "peon-query"
+	QueryPrefix    = "peon.query"
+)
+
+// CommandEndpoints maps each command subject token (peon.cmd.<token>) to the
+// command type it carries.
+var CommandEndpoints = map[string]string{
+	"project.create":     domain.TypeCreateProject,
+	"project.delete":     domain.TypeDeleteProject,
+	"project.rename":     domain.TypeRenameProject,
+	"thread.create":      domain.TypeCreateThread,
+	"thread.delete":      domain.TypeDeleteThread,
+	"thread.select":      domain.TypeSelectThread,
+	"turn.start":         domain.TypeStartTurn,
+	"turn.interrupt":     domain.TypeInterruptTurn,
+	"action.approve":     domain.TypeApprovePendingAction,
+	"action.reject":      domain.TypeRejectPendingAction,
+	"provider.ingest":    domain.TypeIngestProviderEvent,
+	"checkpoint.create":  domain.TypeCreateCheckpoint,
+	"checkpoint.restore": domain.TypeRestoreCheckpoint,
+	"git.commit":         domain.TypeCommitChanges,
+	"git.branch":         domain.TypeCreateBranch,
+	"git.push":           domain.TypePushBranch,
+}
+
+// CommandSubject returns the subject of a command type, or "" if unknown.
+func CommandSubject(commandType string) string {
+	for token, typ := range CommandEndpoints {
+		if typ == commandType {
+			return CommandPrefix + "." + token
+		}
+	}
+	return ""
+}

@@ -1,0 +1,169 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/synadia-io/orbit.go/jetstreamext"
+)
+
+// Store appends to and reads from the event stream.
+type Store struct {
+	js jetstream.JetStream
+	// pageSize is how many messages one batch get asks for.
+	pageSize int
+}
+
+// New returns a store over js. The stream must exist (EnsureStream or CheckStream).
+func New(js jetstream.JetStream) *Store { return &Store{js: js, pageSize: 1000} }
+
+// Batch is the events of one command, to be appended atomically.
+type Batch struct {
+	CommandID   string
+	CommandHash string
+	Events      []domain.Event
+	// Subjects holds the subject of each event.
+	Subjects []string
+	// ExpectFilter and ExpectLastSeq state the optimistic-concurrency
+	// expectation: the last message matching ExpectFilter (a subject that may
+	// hold wildcards) has sequence ExpectLastSeq (0: no message matches).
+	ExpectFilter  string
+	ExpectLastSeq uint64
+}
+
+// Appended says where a batch was stored: its events have the consecutive
+// sequences First..Last.
+type Appended struct {
+	First, Last uint64
+	// Sizes holds each event's encoded size in bytes.
+	Sizes []int
+}
+
+// Append stores the batch atomically (all events or none). It returns
+// ErrConflict when the expectation failed and ErrDuplicate when the stream
+// has already stored this command's events.
+func (s *Store) Append(ctx context.Context, b Batch) (Appended, error) {
+	if len(b.Events) == 0 || len(b.Events) != len(b.Subjects) {
+		return Appended{}, fmt.Errorf("append: %d events for %d subjects", len(b.Events), len(b.Subjects))
+	}
+	msgs := make([]*nats.Msg, len(b.Events))
+	sizes := make([]int, len(b.Events))
+	for i, e := range b.Events {
+		data, err := domain.EncodeEvent(e, domain.MessagePack)
+		if err != nil {
+			return Appended{}, fmt.Errorf("append: encode %s: %w", e.EventType(), err)
+		}
+		h := nats.Header{}
+		h.Set(contract.HeaderEventType, e.EventType())
+		h.Set(contract.HeaderCommandID, b.CommandID)
+		h.Set(contract.HeaderMsgID, b.CommandID+":"+strconv.Itoa(i))
+		h.Set(contract.HeaderContentType, domain.ContentTypeMessagePack)
+		if b.CommandHash != "" {
+			h.Set(contract.HeaderCommandHash, b.CommandHash)
+		}
+		if i == 0 && b.ExpectFilter != "" {
+			// Only the first message of an atomic batch may carry an expectation.
+			h.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(b.ExpectLastSeq, 10))
+			h.Set(jetstream.ExpectedLastSubjSeqSubjHeader, b.ExpectFilter)
+		}
+		msgs[i] = &nats.Msg{Subject: b.Subjects[i], Header: h, Data: data}
+		sizes[i] = len(data)
+	}
+	// No ack for the first message: the commit's ack reports any error, and
+	// waiting for two round trips would halve the throughput of multi-event
+	// commands.
+	ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
+	if err != nil {
+		return Appended{}, fmt.Errorf("append %s (%d events): %w", b.CommandID, len(msgs), classify(err))
+	}
+	return Appended{First: ack.Sequence - uint64(len(msgs)) + 1, Last: ack.Sequence, Sizes: sizes}, nil
+}
+
+// Record is one stored event read back with the facts of its message.
+type Record struct {
+	domain.StoredEvent
+	Subject     string
+	CommandID   string
+	CommandHash string
+	// Size is the message's payload size, a measure of the memory its fold takes.
+	Size int
+}
+
+// Load calls fn, in stream order, for every event after sequence after whose
+// subject matches filter (wildcards allowed). It returns the sequence of the
+// last event it read (after, when none).
+func (s *Store) Load(ctx context.Context, filter string, after uint64, fn func(Record) error) (uint64, error) {
+	last := after
+	for {
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, s.pageSize,
+			jetstreamext.GetBatchSeq(last+1), jetstreamext.GetBatchSubject(filter))
+		if err != nil {
+			return last, fmt.Errorf("load %s after %d: %w", filter, last, err)
+		}
+		n, pending := 0, uint64(0)
+		for msg, err := range msgs {
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				return last, nil
+			}
+			if err != nil {
+				return last, fmt.Errorf("load %s after %d: %w", filter, last, err)
+			}
+			rec, err := decodeRecord(msg)
+			if err != nil {
+				return last, err
+			}
+			if err := fn(rec); err != nil {
+				return last, err
+			}
+			last, n = msg.Sequence, n+1
+			pending, _ = strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
+		}
+		if n == 0 || pending == 0 {
+			return last, nil
+		}
+	}
+}
+
+// LastSequence returns the sequence of the last event whose subject matches
+// filter (wildcards allowed), or 0 when none does.
+func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error) {
+	stream, err := s.js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", filter, err)
+	}
+	msg, err := stream.GetLastMsgForSubject(ctx, filter)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("last sequence of %s: %w", filter, err)
+	}
+	return msg.Sequence, nil
+}
+
+// DecodeRecord turns a stored message into a Record. An undecodable event
+// is a *domain.DeciderError with code bad_request.
+func DecodeRecord(subject string, seq uint64, stored time.Time, h nats.Header, data []byte) (Record, error) {
+	e, err := domain.DecodeEvent(data, domain.EncodingOf(h.Get(contract.HeaderContentType)))
+	if err != nil {
+		return Record{}, fmt.Errorf("event %d on %s: %w", seq, subject, err)
+	}
+	return Record{
+		StoredEvent: domain.StoredEvent{Sequence: seq, Event: e, StoredAt: stored},
+		Subject:     subject,
+		CommandID:   h.Get(contract.HeaderCommandID),
+		CommandHash: h.Get(contract.HeaderCommandHash),
+		Size:        len(data),
+	}, nil
+}
+
+func decodeRecord(msg *jetstream.RawStreamMsg) (Record, error) {
+	return DecodeRecord(msg.Subject, msg.Sequence, msg.Time, msg.Header, msg.Data)
+}

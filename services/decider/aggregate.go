@@ -1,0 +1,98 @@
+package decider
+
+import (
+	"context"
+
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+)
+
+// aggregate is the folded state of the events matching one subject filter,
+// as far as sequence lastSeq, plus the receipts of the recent commands that
+// produced them.
+type aggregate struct {
+	key     string
+	filter  string
+	model   *domain.Model
+	lastSeq uint64
+	// projectID is the project of a thread aggregate, learnt from the
+	// subject of its events.
+	projectID string
+	receipts  *receipts
+	// bytes approximates the memory the folded state holds; cachedBytes is
+	// what the cache last accounted for it.
+	bytes, cachedBytes int64
+	// cached is false for aggregates loaded for one command only.
+	cached bool
+}
+
+// receipt is what a command appended: enough to answer a retry exactly as
+// the first attempt was answered.
+type receipt struct {
+	hash   string
+	events []contract.EventRef
+}
+
+// receipts remembers the last N command ids of an aggregate, oldest first out.
+type receipts struct {
+	byID  map[string]*receipt
+	order []string
+	limit int
+}
+
+func newReceipts(limit int) *receipts {
+	return &receipts{byID: map[string]*receipt{}, limit: limit}
+}
+
+func (r *receipts) record(commandID, hash string, ref contract.EventRef) {
+	if commandID == "" {
+		return
+	}
+	rc, ok := r.byID[commandID]
+	if !ok {
+		rc = &receipt{hash: hash}
+		r.byID[commandID] = rc
+		r.order = append(r.order, commandID)
+		if len(r.order) > r.limit {
+			delete(r.byID, r.order[0])
+			r.order = r.order[1:]
+		}
+	}
+	rc.events = append(rc.events, ref)
+}
+
+func (r *receipts) get(commandID string) (*receipt, bool) {
+	rc, ok := r.byID[commandID]
+	return rc, ok
+}
+
+// eventOverhead approximates the memory of a folded event beyond its payload.
+const eventOverhead = 64
+
+func newAggregate(key, filter string, receiptLimit int) *aggregate {
+	return &aggregate{key: key, filter: filter, model: domain.NewModel(), receipts: newReceipts(receiptLimit)}
+}
+
+// catchUp folds every event stored after lastSeq.
+func (a *aggregate) catchUp(ctx context.Context, store *eventstore.Store) error {
+	last, err := store.Load(ctx, a.filter, a.lastSeq, func(r eventstore.Record) error {
+		a.fold(r)
+		return nil
+	})
+	a.lastSeq = max(a.lastSeq, last)
+	return err
+}
+
+// fold applies one stored record.
+func (a *aggregate) fold(r eventstore.Record) {
+	domain.Project(a.model, r.StoredEvent)
+	a.lastSeq = r.Sequence
+	a.bytes += int64(r.Size + eventOverhead)
+	a.receipts.record(r.CommandID, r.CommandHash, contract.EventRef{Sequence: r.Sequence, Type: r.Event.EventType()})
+	if a.projectID == "" {
+		if p, _, ok := contract.ParseEventSubject(r.Subject); ok {
+			a.projectID = p
+		}
+	}
+}

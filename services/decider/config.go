@@ -1,0 +1,77 @@
+package decider
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// Config tunes a decider instance. The zero value of a field means its default.
+type Config struct {
+	// MaxBodyBytes bounds a command body; larger gets 413 payload_too_large.
+	// It must stay below the server's max_payload.
+	MaxBodyBytes int
+	// MaxAttempts bounds the decide–append loop when writers conflict; when
+	// exhausted the reply is 503 contention.
+	MaxAttempts int
+	// Concurrency is how many commands one instance works on at once.
+	Concurrency int
+	// CacheEntries and CacheBytes bound the aggregate cache (LRU): hot
+	// threads are decided without reloading their events.
+	CacheEntries int
+	CacheBytes   int64
+	// Receipts is how many recent command ids each aggregate remembers, so
+	// a retry after the stream's duplicate window still gets its original
+	// outcome.
+	Receipts int
+	// RequestTimeout bounds the work on one command.
+	RequestTimeout time.Duration
+	// Instance names this instance in logs and service metadata.
+	Instance string
+}
+
+// withDefaults fills in the defaults.
+func (c Config) withDefaults() Config {
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = domain.DefaultMaxCommandBytes
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 8
+	}
+	if c.Concurrency == 0 {
+		c.Concurrency = 128
+	}
+	if c.CacheEntries == 0 {
+		c.CacheEntries = 10_000
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = 256 << 20
+	}
+	if c.Receipts == 0 {
+		c.Receipts = 128
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 10 * time.Second
+	}
+	return c
+}
+
+// Validate reports every problem of the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, format string, args ...any) {
+		if !ok {
+			errs = append(errs, fmt.Errorf(format, args...))
+		}
+	}
+	check(c.MaxBodyBytes >= 0, "max body bytes %d is negative", c.MaxBodyBytes)
+	check(c.MaxAttempts >= 0, "max attempts %d is negative", c.MaxAttempts)
+	check(c.Concurrency >= 0, "concurrency %d is negative", c.Concurrency)
+	check(c.CacheEntries >= 0, "cache entries %d is negative", c.CacheEntries)
+	check(c.CacheBytes >= 0, "cache bytes %d is negative", c.CacheBytes)
+	check(c.Receipts >= 0, "receipts %d is negative", c.Receipts)
+	check(c.RequestTimeout >= 0, "request timeout %s is negative", c.RequestTimeout)
+	return errors.Join(errs...)
+}

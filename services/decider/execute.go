@@ -1,0 +1,168 @@
+package decider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+)
+
+// ErrContention means the decide–append loop ran out of attempts because
+// other writers kept appending to the same aggregates.
+var ErrContention = errors.New("decider: optimistic-concurrency retries exhausted")
+
+// errCommandIDReused is a command id seen before with a different body.
+var errCommandIDReused = &domain.DeciderError{Code: contract.CodeCommandIDReused,
+	Message: "this command_id was used before with a different command"}
+
+// state is what one attempt decides on.
+type state struct {
+	model *domain.Model
+	// primary is the aggregate whose receipts answer a retry and into which
+	// the appended events are folded.
+	primary *aggregate
+	// expectFilter/expectSeq: the optimistic-concurrency expectation.
+	expectFilter string
+	expectSeq    uint64
+}
+
+// Execute decides one command and appends its events. It is what the
+// command endpoints call after decoding; tests and the embedded dev mode may
+// call it directly.
+func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.CommandReply, error) {
+	cmd = fill(cmd)
+	if err := checkAddressedIDs(cmd); err != nil {
+		return contract.CommandReply{}, err
+	}
+	hash := commandHash(cmd)
+	for _, key := range lockKeys(cmd) {
+		defer s.locks.lock(key)()
+	}
+	fresh, conflicted := false, false
+	for attempt := range s.cfg.MaxAttempts {
+		if conflicted {
+			if err := backoff(ctx, attempt); err != nil {
+				return contract.CommandReply{}, err
+			}
+		}
+		st, err := s.prepare(ctx, cmd, fresh)
+		if err != nil {
+			return contract.CommandReply{}, err
+		}
+		if rc, seen := st.primary.receipts.get(cmd.CommandIdentity()); seen {
+			if rc.hash != hash {
+				return contract.CommandReply{}, errCommandIDReused
+			}
+			return replyFor(cmd, rc.events, true), nil
+		}
+		events, err := domain.Decide(cmd, st.model)
+		if (err != nil || len(events) == 0) && !fresh {
+			// Appends are guarded by the expectation, but a rejection (or a
+			// no-op) decided on cached state could be stale if another
+			// instance wrote since: confirm it on caught-up state.
+			fresh = true
+			continue
+		}
+		if err != nil {
+			return contract.CommandReply{}, err
+		}
+		if len(events) == 0 {
+			r := replyFor(cmd, nil, false)
+			r.LastSequence = st.primary.lastSeq
+			return r, nil
+		}
+		batch := eventstore.Batch{
+			CommandID: cmd.CommandIdentity(), CommandHash: hash, Events: events,
+			Subjects:     subjectsOf(events, st),
+			ExpectFilter: st.expectFilter, ExpectLastSeq: st.expectSeq,
+		}
+		appended, err := s.store.Append(ctx, batch)
+		switch {
+		case err == nil:
+			refs := s.foldAppended(st.primary, batch, appended)
+			return replyFor(cmd, refs, false), nil
+		case errors.Is(err, eventstore.ErrConflict):
+			s.conflicts.Add(1)
+			fresh, conflicted = true, true
+			continue // another writer got there first: catch up and decide again
+		case errors.Is(err, eventstore.ErrDuplicate):
+			// Stored before, maybe by another instance: the receipt shows up
+			// once caught up. If it does not, the id was used for another
+			// aggregate's command.
+			if err := st.primary.catchUp(ctx, s.store); err != nil {
+				return contract.CommandReply{}, err
+			}
+			if rc, seen := st.primary.receipts.get(cmd.CommandIdentity()); seen && rc.hash == hash {
+				return replyFor(cmd, rc.events, true), nil
+			}
+			return contract.CommandReply{}, errCommandIDReused
+		default:
+			s.cache.remove(st.primary.key) // its state may be behind what was stored
+			return contract.CommandReply{}, err
+		}
+	}
+	return contract.CommandReply{}, fmt.Errorf("%w after %d attempts", ErrContention, s.cfg.MaxAttempts)
+}
+
+// backoff waits a little, with jitter, before attempt n, so racing writers
+// spread out instead of colliding again.
+func backoff(ctx context.Context, n int) error {
+	d := time.Duration(1<<min(n, 6)) * 200 * time.Microsecond
+	d = d/2 + rand.N(d)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// foldAppended folds what was just stored into the primary aggregate, so the
+// next command on it needs no reload. The decider's models never read time,
+// so the local clock stands in for the server timestamp here.
+func (s *Service) foldAppended(primary *aggregate, b eventstore.Batch, a eventstore.Appended) []contract.EventRef {
+	refs := make([]contract.EventRef, len(b.Events))
+	now := time.Now()
+	for i, e := range b.Events {
+		seq := a.First + uint64(i)
+		refs[i] = contract.EventRef{Sequence: seq, Type: e.EventType()}
+		if primary.cached {
+			primary.fold(eventstore.Record{
+				StoredEvent: domain.StoredEvent{Sequence: seq, Event: e, StoredAt: now},
+				Subject:     b.Subjects[i], CommandID: b.CommandID, CommandHash: b.CommandHash,
+				Size: a.Sizes[i],
+			})
+		}
+	}
+	if primary.cached {
+		s.cache.put(primary)
+	}
+	return refs
+}
+
+// subjectsOf places each event on its aggregate's subject.
+func subjectsOf(events []domain.Event, st state) []string {
+	subjects := make([]string, len(events))
+	for i, e := range events {
+		switch ev := e.(type) {
+		case domain.ProjectEvent:
+			subjects[i] = contract.ProjectSubject(ev.EventProjectID())
+		case domain.ThreadCreated:
+			subjects[i] = contract.ThreadSubject(ev.ProjectID, ev.ThreadID)
+		case domain.ThreadEvent:
+			project := st.primary.projectID
+			if t, ok := st.model.Threads[ev.EventThreadID()]; ok {
+				project = t.ProjectID
+			}
+			subjects[i] = contract.ThreadSubject(project, ev.EventThreadID())
+		}
+	}
+	return subjects
+}

@@ -1,0 +1,125 @@
+package decider
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+)
+
+// Service is one decider instance.
+type Service struct {
+	cfg   Config
+	nc    *nats.Conn
+	store *eventstore.Store
+	log   *slog.Logger
+	cache *cache
+	locks *keyLocks
+	// work bounds the commands in flight; inflight lets shutdown wait for them.
+	work     chan struct{}
+	inflight sync.WaitGroup
+
+	loads, conflicts atomic.Int64
+}
+
+// New returns a decider over nc. The event stream must exist.
+func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("decider config: %w", err)
+	}
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{
+		cfg: cfg, nc: nc, store: eventstore.New(js), log: log,
+		cache: newCache(cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
+		work: make(chan struct{}, cfg.Concurrency),
+	}, nil
+}
+
+// Stats is what an instance reports about itself.
+type Stats struct {
+	CachedAggregates int   `json:"cached_aggregates"`
+	CachedBytes      int64 `json:"cached_bytes"`
+	Loads            int64 `json:"aggregate_loads"`
+	Conflicts        int64 `json:"conflicts"`
+}
+
+// Stats returns the instance's counters.
+func (s *Service) Stats() Stats {
+	n, b := s.cache.stats()
+	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load()}
+}
+
+// Run serves commands until ctx is done, then stops taking requests, lets
+// the ones in flight finish and returns.
+func (s *Service) Run(ctx context.Context) error {
+	if _, err := eventstore.CheckStream(ctx, mustJS(s.nc)); err != nil {
+		return err
+	}
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        contract.DeciderService,
+		Version:     contract.ServiceVersion,
+		Description: "Peon commands: validates and appends events to " + contract.EventStream,
+		QueueGroup:  contract.CommandQueue,
+		Metadata:    map[string]string{"instance": s.cfg.Instance},
+		StatsHandler: func(*micro.Endpoint) any {
+			return s.Stats()
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", contract.DeciderService, err)
+	}
+	group := svc.AddGroup(contract.CommandPrefix)
+	for token, commandType := range contract.CommandEndpoints {
+		name := strings.ReplaceAll(token, ".", "-")
+		if err := group.AddEndpoint(name, s.handler(ctx, commandType), micro.WithEndpointSubject(token)); err != nil {
+			_ = svc.Stop()
+			return fmt.Errorf("add endpoint %s: %w", token, err)
+		}
+	}
+	s.log.Info("decider serving", "subjects", contract.CommandPrefix+".>", "instance", s.cfg.Instance)
+	<-ctx.Done()
+	err = svc.Stop() // drains the endpoint subscriptions: no new requests
+	s.inflight.Wait()
+	s.log.Info("decider stopped", "instance", s.cfg.Instance)
+	return err
+}
+
+// handler dispatches each request to its own goroutine, bounded by
+// Concurrency, so one instance decides many aggregates at once.
+func (s *Service) handler(ctx context.Context, commandType string) micro.HandlerFunc {
+	return func(req micro.Request) {
+		s.work <- struct{}{}
+		s.inflight.Add(1)
+		go func() {
+			defer func() { <-s.work; s.inflight.Done() }()
+			// In-flight work finishes even when ctx is cancelled for shutdown.
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+			defer cancel()
+			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			cmd, err := domain.DecodeCommand(commandType, req.Data(), enc, s.cfg.MaxBodyBytes)
+			var reply contract.CommandReply
+			if err == nil {
+				reply, err = s.Execute(wctx, cmd)
+			}
+			respond(req, enc, reply, err, s.log)
+		}()
+	}
+}
+
+func mustJS(nc *nats.Conn) jetstream.JetStream {
+	js, _ := jetstream.New(nc) // fails only on invalid options, and there are none
+	return js
+}
