@@ -93,3 +93,21 @@ func ReplyError(resp *nats.Msg, enc domain.Encoding) error {
 	}
 	return e
 }
+
+// Query sends a query (peon.query.<name>) and decodes the reply into reply.
+func (c *Client) Query(ctx context.Context, name string, req, reply any) error {
+	body, err := domain.Marshal(c.enc, req)
+	if err != nil {
+		return err
+	}
+	msg := &nats.Msg{Subject: contract.QueryPrefix + "." + name, Data: body, Header: nats.Header{}}
+	msg.Header.Set(contract.HeaderContentType, c.enc.ContentType())
+	resp, err := c.nc.RequestMsgWithContext(ctx, msg)
+	if err != nil {
+		return fmt.Errorf("query %s: %w", name, err)
+	}
+	if err := ReplyError(resp, c.enc); err != nil {
+		return err
+	}
+	return domain.Unmarshal(domain.EncodingOf(resp.Header.Get(contract.HeaderContentType)), resp.Data, reply)
+}

@@ -63,6 +63,28 @@ func ParseEventSubject(subject string) (projectID, threadID string, ok bool) {
 // ProviderSubject is where adapters publish a thread's provider events.
 func ProviderSubject(threadID string) string { return "peon.provider." + threadID }
 
+// Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
+const (
+	BucketProjects = "peon_projects"
+	BucketThreads  = "peon_threads"
+	BucketMessages = "peon_messages"
+	BucketMeta     = "peon_meta"
+)
+
+// Keys of the meta bucket.
+const (
+	MetaSelectedThread = "selected_thread"
+	// MetaCurrentPrefix + bucket names the live version of that bucket.
+	MetaCurrentPrefix = "current."
+	// MetaProgressPrefix + projection holds how far that projection folded.
+	MetaProgressPrefix = "progress."
+	// MetaParkedPrefix + projection + "." + sequence records a parked event.
+	MetaParkedPrefix = "parked."
+)
+
+// MessageKey is the peon_messages key of one transcript entry.
+func MessageKey(threadID, messageID string) string { return threadID + "." + messageID }
+
 // Headers.
 const (
 	HeaderEventType   = "Peon-Event-Type"

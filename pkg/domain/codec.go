@@ -234,3 +234,19 @@ func Unmarshal(enc Encoding, data []byte, v any) error {
 	}
 	return nil
 }
+
+// DecodeRequest decodes a request body (a query, say) into v strictly, as
+// commands are decoded: size limit, MessagePack bomb check, no unknown
+// fields, required fields present. Errors are *DeciderError.
+func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
+	if len(data) == 0 {
+		data = []byte("{}")
+		if enc == MessagePack {
+			data = []byte{0x80}
+		}
+	}
+	if err := checkInput(data, enc, maxBytes); err != nil {
+		return err
+	}
+	return decodeStrict(enc, data, v, "request", "")
+}

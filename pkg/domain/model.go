@@ -246,8 +246,11 @@ type Message struct {
 	TurnID    string `json:"turn_id"`
 	Role      Role   `json:"role"`
 	Streaming bool   `json:"streaming"`
-	Seq       uint64 `json:"seq"`
-	text      []byte
+	// CreatedSeq is the sequence of the event that started the message; it
+	// orders the transcript.
+	CreatedSeq uint64 `json:"created_seq"`
+	Seq        uint64 `json:"seq"`
+	text       []byte
 }
 
 // Text returns the message's text assembled so far.

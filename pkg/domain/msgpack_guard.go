@@ -10,7 +10,7 @@ const maxNesting = 32
 
 // checkMsgpack walks one MessagePack value and checks that it is well formed
 // before any decoder sees it: every length prefix fits the bytes that remain,
-// nesting stays under maxNesting, no extension types, nothing trails.
+// nesting stays under maxNesting, nothing trails.
 //
 // This is what makes decoding outside input safe. vmihailenco/msgpack v5.4.x
 // allocates whatever a length prefix claims before reading the data, so the
@@ -72,6 +72,14 @@ func skipMsgpack(b []byte, pos, depth int) (int, error) {
 			return 0, err
 		}
 		return skipBytes(b, pos, n)
+	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext 1..16: a type byte and 2^n data bytes
+		return skipBytes(b, pos, 1+1<<(c-0xd4))
+	case 0xc7, 0xc8, 0xc9: // ext 8/16/32: length, type byte, data
+		n, pos, err := readLength(b, pos, 1<<(c-0xc7))
+		if err != nil {
+			return 0, err
+		}
+		return skipBytes(b, pos, n+1)
 	case 0xdc, 0xdd: // array16, array32
 		n, pos, err := readLength(b, pos, 2+2*int(c-0xdc))
 		if err != nil {

@@ -33,7 +33,11 @@ func Project(m *Model, se StoredEvent) *Model {
 		if !ok {
 			return m
 		}
-		t.UpdatedAt, t.Seq = se.StoredAt, se.Sequence
+		if !IsTranscriptEvent(e) {
+			// Streaming text changes the message, not the thread record:
+			// a thread's seq and updated_at do not move per chunk.
+			t.UpdatedAt, t.Seq = se.StoredAt, se.Sequence
+		}
 		if _, deleted := e.(ThreadDeleted); deleted {
 			t.Deleted = true
 			if m.SelectedThreadID == t.ID {
@@ -69,6 +73,16 @@ func projectProjectEvent(m *Model, se StoredEvent) {
 			}
 		}
 	}
+}
+
+// IsTranscriptEvent reports whether e changes only a message of the
+// transcript (its text or streaming flag), not the thread record itself.
+func IsTranscriptEvent(e Event) bool {
+	switch e.(type) {
+	case MessageAppended, MessageChunkReceived, MessageCompleted, ThinkingChunkReceived:
+		return true
+	}
+	return false
 }
 
 // projectThreadEvent folds the events that change a thread's inside.
@@ -111,7 +125,7 @@ func projectThreadEvent(t *ThreadState, se StoredEvent) {
 		id := ThinkingMessageID(e.MessageID)
 		msg, ok := t.messages[id]
 		if !ok {
-			msg = &Message{ID: id, ThreadID: t.ID, TurnID: e.TurnID, Role: RoleThinking, Streaming: true}
+			msg = &Message{ID: id, ThreadID: t.ID, TurnID: e.TurnID, Role: RoleThinking, Streaming: true, Seq: seq}
 			t.addMessage(msg)
 			if turn != nil {
 				turn.openMessages = append(turn.openMessages, id)
@@ -197,6 +211,7 @@ func projectThreadActivity(t *ThreadState, se StoredEvent) {
 }
 
 func (t *ThreadState) addMessage(m *Message) {
+	m.CreatedSeq = m.Seq
 	t.Messages = append(t.Messages, m)
 	t.messages[m.ID] = m
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -94,6 +95,9 @@ type Record struct {
 	CommandHash string
 	// Size is the message's payload size, a measure of the memory its fold takes.
 	Size int
+	// Err is set, and Event nil, when the message holds no event this build
+	// can decode (a poison message). Readers skip it and say so.
+	Err error
 }
 
 // Load calls fn, in stream order, for every event after sequence after whose
@@ -117,7 +121,8 @@ func (s *Store) Load(ctx context.Context, filter string, after uint64, fn func(R
 			}
 			rec, err := decodeRecord(msg)
 			if err != nil {
-				return last, err
+				rec = Record{StoredEvent: domain.StoredEvent{Sequence: msg.Sequence, StoredAt: msg.Time},
+					Subject: msg.Subject, Size: len(msg.Data), Err: err}
 			}
 			if err := fn(rec); err != nil {
 				return last, err
@@ -129,6 +134,63 @@ func (s *Store) Load(ctx context.Context, filter string, after uint64, fn func(R
 			return last, nil
 		}
 	}
+}
+
+// errStop ends a Load early.
+var errStop = errors.New("stop")
+
+// LoadBefore is Load limited to events with a sequence below before.
+func (s *Store) LoadBefore(ctx context.Context, filter string, after, before uint64, fn func(Record) error) (uint64, error) {
+	last, err := s.Load(ctx, filter, after, func(r Record) error {
+		if r.Sequence >= before {
+			return errStop
+		}
+		return fn(r)
+	})
+	if errors.Is(err, errStop) {
+		err = nil
+	}
+	return last, err
+}
+
+// FirstEvents returns, in stream order, the first event of every subject
+// matching filter whose first event comes before sequence before. On a
+// thread subject the first event is its ThreadCreated, so this finds the
+// threads of a project without reading their transcripts.
+func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) ([]Record, error) {
+	stream, err := s.js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return nil, err
+	}
+	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(filter))
+	if err != nil {
+		return nil, fmt.Errorf("subjects of %s: %w", filter, err)
+	}
+	var out []Record
+	for subject := range info.State.Subjects {
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, 1, jetstreamext.GetBatchSubject(subject))
+		if err != nil {
+			return nil, fmt.Errorf("first event of %s: %w", subject, err)
+		}
+		for msg, err := range msgs {
+			if errors.Is(err, jetstreamext.ErrNoMessages) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("first event of %s: %w", subject, err)
+			}
+			if msg.Sequence >= before {
+				break
+			}
+			rec, err := decodeRecord(msg)
+			if err != nil {
+				rec = Record{StoredEvent: domain.StoredEvent{Sequence: msg.Sequence, StoredAt: msg.Time}, Subject: msg.Subject, Err: err}
+			}
+			out = append(out, rec)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Sequence < out[j].Sequence })
+	return out, nil
 }
 
 // LastSequence returns the sequence of the last event whose subject matches

@@ -20,11 +20,12 @@ type aggregate struct {
 	// subject of its events.
 	projectID string
 	receipts  *receipts
-	// bytes approximates the memory the folded state holds; cachedBytes is
-	// what the cache last accounted for it.
-	bytes, cachedBytes int64
+	// bytes approximates the memory the folded state holds.
+	bytes int64
 	// cached is false for aggregates loaded for one command only.
 	cached bool
+	// skipped counts undecodable messages passed over.
+	skipped int
 }
 
 // receipt is what a command appended: enough to answer a retry exactly as
@@ -84,8 +85,15 @@ func (a *aggregate) catchUp(ctx context.Context, store *eventstore.Store) error 
 	return err
 }
 
-// fold applies one stored record.
+// fold applies one stored record. A message that holds no decodable event
+// is passed over: the projectors park it, and the decider decides on the
+// facts it can read rather than refusing every command on the aggregate.
 func (a *aggregate) fold(r eventstore.Record) {
+	if r.Err != nil {
+		a.lastSeq = r.Sequence
+		a.skipped++
+		return
+	}
 	domain.Project(a.model, r.StoredEvent)
 	a.lastSeq = r.Sequence
 	a.bytes += int64(r.Size + eventOverhead)
@@ -96,3 +104,6 @@ func (a *aggregate) fold(r eventstore.Record) {
 		}
 	}
 }
+
+// Bytes reports the aggregate's approximate memory to the cache.
+func (a *aggregate) Bytes() int64 { return a.bytes }

@@ -10,11 +10,12 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/pkg/eventstore"
+	"github.com/peonhq/peon/pkg/microreply"
 )
 
 // ErrContention means the decide–append loop ran out of attempts because
 // other writers kept appending to the same aggregates.
-var ErrContention = errors.New("decider: optimistic-concurrency retries exhausted")
+var ErrContention = microreply.ErrContention
 
 // errCommandIDReused is a command id seen before with a different body.
 var errCommandIDReused = &domain.DeciderError{Code: contract.CodeCommandIDReused,
@@ -102,7 +103,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			}
 			return contract.CommandReply{}, errCommandIDReused
 		default:
-			s.cache.remove(st.primary.key) // its state may be behind what was stored
+			s.cache.Remove(st.primary.key) // its state may be behind what was stored
 			return contract.CommandReply{}, err
 		}
 	}
@@ -142,7 +143,7 @@ func (s *Service) foldAppended(primary *aggregate, b eventstore.Batch, a eventst
 		}
 	}
 	if primary.cached {
-		s.cache.put(primary)
+		s.cache.Put(primary.key, primary)
 	}
 	return refs
 }

@@ -102,12 +102,12 @@ func (s *Service) prepareCreateThread(ctx context.Context, c domain.CreateThread
 // aggregate returns the cached aggregate for key, loading it on a miss and
 // catching it up when fresh is asked for.
 func (s *Service) aggregate(ctx context.Context, key, filter string, fresh bool) (*aggregate, error) {
-	if a, ok := s.cache.get(key); ok {
+	if a, ok := s.cache.Get(key); ok {
 		if !fresh {
 			return a, nil
 		}
 		err := a.catchUp(ctx, s.store)
-		s.cache.put(a)
+		s.cache.Put(a.key, a)
 		return a, err
 	}
 	a := newAggregate(key, filter, s.cfg.Receipts)
@@ -116,7 +116,7 @@ func (s *Service) aggregate(ctx context.Context, key, filter string, fresh bool)
 	if err := a.catchUp(ctx, s.store); err != nil {
 		return a, err
 	}
-	s.cache.put(a)
+	s.cache.Put(a.key, a)
 	return a, nil
 }
 

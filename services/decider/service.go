@@ -14,6 +14,8 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/pkg/eventstore"
+	"github.com/peonhq/peon/pkg/lru"
+	"github.com/peonhq/peon/pkg/microreply"
 )
 
 // Service is one decider instance.
@@ -22,7 +24,7 @@ type Service struct {
 	nc    *nats.Conn
 	store *eventstore.Store
 	log   *slog.Logger
-	cache *cache
+	cache *lru.Cache[*aggregate]
 	locks *keyLocks
 	// work bounds the commands in flight; inflight lets shutdown wait for them.
 	work     chan struct{}
@@ -43,7 +45,7 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 	}
 	return &Service{
 		cfg: cfg, nc: nc, store: eventstore.New(js), log: log,
-		cache: newCache(cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
+		cache: lru.New[*aggregate](cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
 		work: make(chan struct{}, cfg.Concurrency),
 	}, nil
 }
@@ -58,7 +60,7 @@ type Stats struct {
 
 // Stats returns the instance's counters.
 func (s *Service) Stats() Stats {
-	n, b := s.cache.stats()
+	n, b := s.cache.Len()
 	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load()}
 }
 
@@ -114,7 +116,7 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			if err == nil {
 				reply, err = s.Execute(wctx, cmd)
 			}
-			respond(req, enc, reply, err, s.log)
+			microreply.Respond(req, enc, reply, err, s.log)
 		}()
 	}
 }

@@ -1,0 +1,49 @@
+package contract
+
+import (
+	"time"
+
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// The values of the read-model buckets that are not domain types themselves
+// (peon_projects holds domain.ProjectState, peon_threads domain.ThreadState).
+
+// MessageRecord is the value of a peon_messages key.
+type MessageRecord struct {
+	MessageID string      `json:"message_id"`
+	ThreadID  string      `json:"thread_id"`
+	TurnID    string      `json:"turn_id"`
+	Role      domain.Role `json:"role"`
+	Text      string      `json:"text"`
+	Streaming bool        `json:"streaming"`
+	// CreatedSeq orders the transcript: the sequence that started the message.
+	CreatedSeq uint64 `json:"created_seq"`
+	Seq        uint64 `json:"seq"`
+}
+
+// SelectedRecord is the value of peon_meta selected_thread.
+type SelectedRecord struct {
+	ThreadID string `json:"thread_id"`
+	Seq      uint64 `json:"seq"`
+}
+
+// ProgressRecord is the value of peon_meta progress.<projection>: how far the
+// projection has folded, written after every batch.
+type ProgressRecord struct {
+	Projection string    `json:"projection"`
+	LastFolded uint64    `json:"last_folded"`
+	Parked     int64     `json:"parked"`
+	At         time.Time `json:"at"`
+	Seq        uint64    `json:"seq"`
+}
+
+// ParkedRecord is the value of peon_meta parked.<projection>.<seq>: an event
+// the projection could not fold, kept for an operator and never redelivered.
+type ParkedRecord struct {
+	Projection string `json:"projection"`
+	Sequence   uint64 `json:"sequence"`
+	Subject    string `json:"subject"`
+	Reason     string `json:"reason"`
+	Seq        uint64 `json:"seq"`
+}

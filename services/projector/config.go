@@ -1,0 +1,101 @@
+package projector
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Projection is one durable consumer folding the stream into some buckets.
+type Projection struct {
+	// Name is the projection's name; its durable consumer is peon_<name>.
+	Name string
+	// Catalog projections write projects, threads and the selected thread;
+	// transcript projections write messages.
+	Catalog, Transcript bool
+}
+
+// The projections Peon runs.
+var (
+	Catalog    = Projection{Name: "catalog", Catalog: true}
+	Transcript = Projection{Name: "transcript", Transcript: true}
+	// All lists them.
+	All = []Projection{Catalog, Transcript}
+)
+
+// Key names projection p at read model version v in the meta bucket
+// (progress.<key>, parked.<key>.<seq>): <name>, or <name>_v<v> after 1.
+func (p Projection) Key(v int) string {
+	if v > 1 {
+		return fmt.Sprintf("%s_v%d", p.Name, v)
+	}
+	return p.Name
+}
+
+// ConsumerName is the durable consumer of projection p writing read model
+// version v: peon_<name> for version 1, peon_<name>_v<v> after.
+func (p Projection) ConsumerName(v int) string {
+	return "peon_" + p.Key(v)
+}
+
+// PriorityGroup is the pinned priority group the projection's instances pull in.
+const PriorityGroup = "peon"
+
+// Config tunes a projector instance; zero values mean defaults.
+type Config struct {
+	// Instance names this instance in logs.
+	Instance string
+	// Version is the read model version written to (1: the plain bucket names).
+	Version int
+	// BatchSize bounds how many events are folded before their writes.
+	BatchSize int
+	// CacheEntries and CacheBytes bound the threads and projects kept in memory.
+	CacheEntries int
+	CacheBytes   int64
+	// WriteConcurrency bounds the KV writes in flight.
+	WriteConcurrency int
+	// RetryDelay is the pause after a failed batch before consuming again.
+	RetryDelay time.Duration
+	// LogEvery is how often the projection logs its lag.
+	LogEvery time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	if c.BatchSize == 0 {
+		c.BatchSize = 500
+	}
+	if c.CacheEntries == 0 {
+		c.CacheEntries = 10_000
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = 256 << 20
+	}
+	if c.WriteConcurrency == 0 {
+		c.WriteConcurrency = 64
+	}
+	if c.RetryDelay == 0 {
+		c.RetryDelay = time.Second
+	}
+	if c.LogEvery == 0 {
+		c.LogEvery = 30 * time.Second
+	}
+	return c
+}
+
+// Validate reports every problem at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Version < 0 {
+		errs = append(errs, fmt.Errorf("version %d is negative", c.Version))
+	}
+	if c.BatchSize < 0 || c.BatchSize > 10_000 {
+		errs = append(errs, fmt.Errorf("batch size %d is not within 1..10000", c.BatchSize))
+	}
+	if c.CacheEntries < 0 || c.CacheBytes < 0 || c.WriteConcurrency < 0 {
+		errs = append(errs, errors.New("cache and concurrency bounds must not be negative"))
+	}
+	return errors.Join(errs...)
+}

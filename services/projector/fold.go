@@ -1,0 +1,149 @@
+package projector
+
+import (
+	"context"
+
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+)
+
+// dirty collects what a batch changed, so each key is written once per
+// batch however many events touched it (a burst of chunks is one write).
+type dirty struct {
+	projects map[string]*projectEntry
+	threads  map[string]*threadAgg
+	messages map[string]*threadAgg // message key -> its thread
+	deleted  map[string]*threadAgg // message keys to delete
+	selected *contract.SelectedRecord
+}
+
+func newDirty() *dirty {
+	return &dirty{projects: map[string]*projectEntry{}, threads: map[string]*threadAgg{},
+		messages: map[string]*threadAgg{}, deleted: map[string]*threadAgg{}}
+}
+
+func (d *dirty) empty() bool {
+	return len(d.projects)+len(d.threads)+len(d.messages)+len(d.deleted) == 0 && d.selected == nil
+}
+
+// fold applies one stored event to the state the projection keeps and
+// marks what it changed. Events already folded (a redelivery) are skipped.
+func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) error {
+	switch e := rec.Event.(type) {
+	case domain.ProjectEvent:
+		if r.p.Catalog {
+			return r.foldProject(ctx, e.EventProjectID(), rec, d)
+		}
+	case domain.ThreadEvent:
+		return r.foldThread(ctx, e, rec, d)
+	}
+	return nil
+}
+
+// foldProject folds an event into a project's record. A record already
+// stamped with this sequence or a later one has it.
+func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty) error {
+	p, err := r.projectAt(ctx, id, rec.Sequence)
+	if err != nil {
+		return err
+	}
+	if p != nil && p.state.Seq >= rec.Sequence {
+		return nil
+	}
+	// A model around this one record: Project updates the record in place.
+	view := domain.NewModel()
+	if p != nil {
+		view.Projects[id] = p.state
+	}
+	domain.Project(view, rec.StoredEvent)
+	state, ok := view.Projects[id]
+	if !ok {
+		return nil // an event about a project that never was created
+	}
+	if p == nil {
+		p = &projectEntry{state: state}
+	}
+	r.projects.Put(id, p)
+	d.projects[id] = p
+	return nil
+}
+
+func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty) error {
+	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence)
+	if err != nil {
+		return err
+	}
+	if rec.Sequence <= a.lastSeq {
+		return nil
+	}
+	var before map[string]bool
+	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
+		before = messageIDs(a)
+	}
+	domain.Project(a.model, rec.StoredEvent)
+	a.lastSeq = rec.Sequence
+	a.bytes += int64(rec.Size + 64)
+	r.threads.Put(a.id, a)
+
+	if r.p.Catalog {
+		if created, ok := e.(domain.ThreadCreated); ok {
+			if err := r.foldProject(ctx, created.ProjectID, rec, d); err != nil {
+				return err
+			}
+		}
+		if !domain.IsTranscriptEvent(e) {
+			d.threads[a.id] = a
+		}
+		switch e.(type) {
+		case domain.ThreadSelected:
+			d.selected = &contract.SelectedRecord{ThreadID: a.id, Seq: rec.Sequence}
+		case domain.ThreadDeleted:
+			// Deleting the selected thread clears the selection (the domain's rule).
+			if r.selected == a.id {
+				d.selected = &contract.SelectedRecord{Seq: rec.Sequence}
+			}
+		}
+		if d.selected != nil {
+			r.selected = d.selected.ThreadID
+		}
+	}
+	if r.p.Transcript {
+		for _, id := range transcriptKeys(e) {
+			d.messages[contract.MessageKey(a.id, id)] = a
+		}
+		for id := range before {
+			if _, still := a.model.Threads[a.id].Message(id); !still {
+				d.deleted[contract.MessageKey(a.id, id)] = a
+			}
+		}
+	}
+	return nil
+}
+
+// transcriptKeys names the messages an event changes.
+func transcriptKeys(e domain.Event) []string {
+	switch ev := e.(type) {
+	case domain.TurnStarted:
+		return []string{ev.MessageID}
+	case domain.MessageAppended:
+		return []string{ev.MessageID}
+	case domain.MessageChunkReceived:
+		return []string{ev.MessageID}
+	case domain.MessageCompleted:
+		return []string{ev.MessageID}
+	case domain.ThinkingChunkReceived:
+		return []string{domain.ThinkingMessageID(ev.MessageID)}
+	}
+	return nil
+}
+
+func messageIDs(a *threadAgg) map[string]bool {
+	out := map[string]bool{}
+	if t, ok := a.thread(); ok {
+		for _, m := range t.Messages {
+			out[m.ID] = true
+		}
+	}
+	return out
+}

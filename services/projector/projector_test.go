@@ -1,0 +1,189 @@
+package projector_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
+	"github.com/peonhq/peon/services/query"
+)
+
+func pe(p domain.ProviderEvent) *domain.ProviderEventEnvelope {
+	return &domain.ProviderEventEnvelope{ProviderEvent: p}
+}
+
+// workload drives a realistic mix through the decider: projects, threads,
+// streamed turns with thinking, tool calls, approvals, failures, a
+// checkpoint restore, git requests, deletions. It returns the last sequence.
+func workload(t *testing.T, s *peontest.Stack, seed uint64, threads int) uint64 {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, 1))
+	var last uint64
+	send := func(cmd domain.Command) contract.CommandReply {
+		r := s.Send(t, cmd)
+		last = max(last, r.LastSequence)
+		return r
+	}
+	p := send(domain.CreateProject{Name: "w", Path: fmt.Sprintf("/w/%d", seed)}).ProjectID
+	for i := range threads {
+		th := send(domain.CreateThread{ProjectID: p, Title: fmt.Sprint("thread ", i)}).ThreadID
+		send(domain.SelectThread{ThreadID: th})
+		for turn := range 3 {
+			u := send(domain.StartTurn{ThreadID: th, Text: fmt.Sprintf("prompt %d", turn)}).TurnID
+			msg := fmt.Sprintf("m%d", turn)
+			var items []domain.ProviderEventBatchItem
+			for k := range 5 + rng.IntN(40) {
+				var ev domain.ProviderEvent = domain.TextDelta{MessageID: msg, Delta: fmt.Sprintf("tok%d ", k)}
+				if k%7 == 3 {
+					ev = domain.ThinkingDelta{MessageID: msg, Delta: "hmm "}
+				}
+				items = append(items, domain.ProviderEventBatchItem{ProviderEventID: fmt.Sprintf("%s-%d", u, k), Event: domain.ProviderEventEnvelope{ProviderEvent: ev}})
+				if len(items) == 1+rng.IntN(8) {
+					send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, Events: items})
+					items = nil
+				}
+			}
+			if len(items) > 0 {
+				send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, Events: items})
+			}
+			tool := fmt.Sprintf("tc%d", turn)
+			send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: u + "-tool", Event: pe(domain.ToolCall{ToolCallID: tool, Name: "bash", Input: map[string]any{"n": int64(turn)}})})
+			send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: u + "-ask", Event: pe(domain.AwaitingApproval{RequestID: "r" + tool, ToolCallID: tool})})
+			if rng.IntN(2) == 0 {
+				send(domain.ApprovePendingAction{ThreadID: th, RequestID: "r" + tool})
+			} else {
+				send(domain.RejectPendingAction{ThreadID: th, RequestID: "r" + tool, Reason: "no"})
+			}
+			switch rng.IntN(4) {
+			case 0:
+				send(domain.InterruptTurn{ThreadID: th})
+			case 1:
+				send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: u + "-err", Event: pe(domain.ProviderError{Message: "boom"})})
+			default:
+				send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: u + "-done", Event: pe(domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 3, OutputTokens: 9}})})
+			}
+			send(domain.CreateCheckpoint{ThreadID: th, TurnID: u, Ref: fmt.Sprintf("refs/peon/%d", turn)})
+		}
+		if i%2 == 0 {
+			var st query.ThreadReply
+			s.Query(t, "thread.get", query.ThreadGet{ThreadID: th, MinSequence: last}, &st)
+			send(domain.RestoreCheckpoint{ThreadID: th, CheckpointID: st.Thread.Checkpoints[0].ID})
+		}
+		send(domain.CommitChanges{ThreadID: th, Message: "wip"})
+		send(domain.CreateBranch{ThreadID: th, Name: fmt.Sprintf("peon/%d", i)})
+		send(domain.PushBranch{ThreadID: th})
+		if i%3 == 2 {
+			send(domain.DeleteThread{ThreadID: th})
+		}
+	}
+	send(domain.RenameProject{ProjectID: p, Name: "renamed"})
+	return last
+}
+
+// dump reads every live key of a bucket.
+func dump(t *testing.T, js jetstream.JetStream, bucket string) map[string][]byte {
+	t.Helper()
+	ctx := context.Background()
+	kv, err := js.KeyValue(ctx, bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Stop() }()
+	out := map[string][]byte{}
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+		out[e.Key()] = e.Value()
+	}
+	return out
+}
+
+// sameBuckets fails unless two read-model versions hold the same keys with
+// byte-identical values.
+func sameBuckets(t *testing.T, js jetstream.JetStream, a, b projector.Buckets) {
+	t.Helper()
+	for _, pair := range [][2]string{{a.Projects, b.Projects}, {a.Threads, b.Threads}, {a.Messages, b.Messages}} {
+		x, y := dump(t, js, pair[0]), dump(t, js, pair[1])
+		if len(x) == 0 {
+			t.Fatalf("%s is empty", pair[0])
+		}
+		var keys []string
+		for k := range x {
+			keys = append(keys, k)
+		}
+		for k := range y {
+			if _, ok := x[k]; !ok {
+				keys = append(keys, k)
+			}
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if !bytes.Equal(x[k], y[k]) {
+				t.Fatalf("%s vs %s differ at key %s (%d vs %d bytes)", pair[0], pair[1], k, len(x[k]), len(y[k]))
+			}
+		}
+	}
+}
+
+// waitFolded waits until the projections of version v have folded seq.
+func waitFolded(t *testing.T, js jetstream.JetStream, v int, seq uint64) {
+	t.Helper()
+	ctx := context.Background()
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, p := range projector.All {
+		for {
+			e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v))
+			if err == nil {
+				var rec contract.ProgressRecord
+				if domain.Unmarshal(domain.MessagePack, e.Value(), &rec) == nil && rec.LastFolded >= seq {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("projection %s did not fold %d", p.Key(v), seq)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// replay folds the whole stream from sequence 1 into read-model version v.
+func replay(t *testing.T, s *peontest.Stack, v int, last uint64) {
+	t.Helper()
+	ctx := context.Background()
+	if err := projector.EnsureBuckets(ctx, s.JS, projector.BucketsV(v), projector.BucketConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := projector.EnsureConsumers(ctx, s.JS, v, projector.All...); err != nil {
+		t.Fatal(err)
+	}
+	stop := s.StartProjector(t, fmt.Sprintf("replay-v%d", v), projector.Config{Version: v})
+	waitFolded(t, s.JS, v, last)
+	stop()
+}
+
+func startStack(t *testing.T) *peontest.Stack {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.WaitServing(t)
+	return s
+}
+

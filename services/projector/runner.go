@@ -1,0 +1,209 @@
+package projector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/eventstore"
+	"github.com/peonhq/peon/pkg/lru"
+)
+
+// runner runs one projection in this instance.
+type runner struct {
+	p        Projection
+	cfg      Config
+	js       jetstream.JetStream
+	store    *eventstore.Store
+	log      *slog.Logger
+	buckets  Buckets
+	kv       map[string]jetstream.KeyValue
+	threads  *lru.Cache[*threadAgg]
+	projects *lru.Cache[*projectEntry]
+	selected string
+	metaRevs revisions
+
+	lastFolded, parked, loads atomic.Int64
+}
+
+func newRunner(p Projection, cfg Config, js jetstream.JetStream, kv map[string]jetstream.KeyValue, log *slog.Logger) *runner {
+	return &runner{
+		p: p, cfg: cfg, js: js, store: eventstore.New(js), kv: kv,
+		log:      log.With("projection", p.Key(cfg.Version)),
+		buckets:  BucketsV(cfg.Version),
+		threads:  lru.New[*threadAgg](cfg.CacheEntries, cfg.CacheBytes),
+		projects: lru.New[*projectEntry](cfg.CacheEntries, cfg.CacheBytes/8),
+	}
+}
+
+// run consumes until ctx is done. A batch that fails is given back
+// (nak'ed), the in-memory state is dropped, and consumption restarts from
+// the consumer's ack floor: order per aggregate is never broken.
+func (r *runner) run(ctx context.Context, cons jetstream.Consumer) error {
+	for {
+		err := r.consume(ctx, cons)
+		if ctx.Err() != nil {
+			return nil
+		}
+		r.log.Warn("projection restarts after a failed batch", "err", err)
+		r.threads = lru.New[*threadAgg](r.cfg.CacheEntries, r.cfg.CacheBytes)
+		r.projects = lru.New[*projectEntry](r.cfg.CacheEntries, r.cfg.CacheBytes/8)
+		r.metaRevs = revisions{}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(r.cfg.RetryDelay):
+		}
+	}
+}
+
+// consume pulls messages in the pinned priority group and processes them in
+// batches, until ctx is done or a batch fails.
+func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
+	incoming := make(chan jetstream.Msg, 2*r.cfg.BatchSize)
+	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
+		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
+	}
+	pinned := false
+	defer func() {
+		cc.Stop()
+		<-cc.Closed()
+		close(incoming)
+		for m := range incoming {
+			_ = m.Nak() // not processed: give it back in order
+		}
+		if pinned {
+			// Hand over now rather than after the pinned TTL.
+			r.unpin(cons)
+		}
+	}()
+	ticker := time.NewTicker(r.cfg.LogEvery)
+	defer ticker.Stop()
+	for {
+		var first jetstream.Msg
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+			r.logLag(ctx, cons)
+			continue
+		case first = <-incoming:
+			pinned = true
+		}
+		batch := []jetstream.Msg{first}
+	fill:
+		for len(batch) < r.cfg.BatchSize {
+			select {
+			case m := <-incoming:
+				batch = append(batch, m)
+			default:
+				break fill
+			}
+		}
+		if err := r.process(ctx, batch); err != nil {
+			for _, m := range batch {
+				_ = m.Nak()
+			}
+			return err
+		}
+	}
+}
+
+// process folds a batch, writes what it changed, records progress, then
+// acks: the checkpoint never runs ahead of the writes.
+func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
+	d := newDirty()
+	var poison []jetstream.Msg
+	var last uint64
+	for _, m := range batch {
+		meta, err := m.Metadata()
+		if err != nil {
+			return err
+		}
+		seq := meta.Sequence.Stream
+		last = seq
+		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
+		if err != nil {
+			if perr := r.park(ctx, seq, m.Subject(), err); perr != nil {
+				return perr
+			}
+			poison = append(poison, m)
+			continue
+		}
+		if err := r.fold(ctx, rec, d); err != nil {
+			return fmt.Errorf("fold %d: %w", seq, err)
+		}
+	}
+	if err := r.flush(ctx, d); err != nil {
+		return fmt.Errorf("write batch ending at %d: %w", last, err)
+	}
+	if err := r.recordProgress(ctx, last); err != nil {
+		return err
+	}
+	for _, m := range batch {
+		if containsMsg(poison, m) {
+			_ = m.Term() // parked: never redeliver
+			continue
+		}
+		if err := m.Ack(); err != nil {
+			return err
+		}
+	}
+	r.lastFolded.Store(int64(last))
+	return nil
+}
+
+func containsMsg(list []jetstream.Msg, m jetstream.Msg) bool {
+	for _, x := range list {
+		if x == m {
+			return true
+		}
+	}
+	return false
+}
+
+// park records an event the projection cannot fold.
+func (r *runner) park(ctx context.Context, seq uint64, subject string, reason error) error {
+	r.parked.Add(1)
+	r.log.Error("parked an event it cannot fold", "seq", seq, "subject", subject, "reason", reason)
+	key := contract.MetaParkedPrefix + r.p.Key(r.cfg.Version) + "." + strconv.FormatUint(seq, 10)
+	var revs revisions
+	return r.put(ctx, contract.BucketMeta, key,
+		contract.ParkedRecord{Projection: r.p.Name, Sequence: seq, Subject: subject, Reason: reason.Error(), Seq: seq}, seq, &revs)
+}
+
+func (r *runner) recordProgress(ctx context.Context, last uint64) error {
+	rec := contract.ProgressRecord{Projection: r.p.Key(r.cfg.Version), LastFolded: last, Parked: r.parked.Load(), At: time.Now().UTC(), Seq: last}
+	return r.put(ctx, contract.BucketMeta, contract.MetaProgressPrefix+r.p.Key(r.cfg.Version), rec, last, &r.metaRevs)
+}
+
+func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
+	info, err := cons.Info(ctx)
+	if err != nil {
+		r.log.Warn("consumer info", "err", err)
+		return
+	}
+	threads, bytes := r.threads.Len()
+	r.log.Info("projection", "last_folded", r.lastFolded.Load(), "pending", info.NumPending,
+		"ack_pending", info.NumAckPending, "parked", r.parked.Load(), "cached_threads", threads, "cached_bytes", bytes)
+}
+
+// unpin releases this instance's pin so a standby takes over at once.
+func (r *runner) unpin(cons jetstream.Consumer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	stream, err := r.js.Stream(ctx, contract.EventStream)
+	if err == nil {
+		err = stream.UnpinConsumer(ctx, cons.CachedInfo().Name, PriorityGroup)
+	}
+	if err != nil {
+		r.log.Warn("unpin", "err", err)
+	}
+}

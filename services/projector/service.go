@@ -1,0 +1,87 @@
+package projector
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"golang.org/x/sync/errgroup"
+)
+
+// ConsumerConfig is the durable consumer of a projection, created by the
+// admin step.
+func ConsumerConfig(p Projection, version int) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:        p.ConsumerName(version),
+		Description:    "Peon " + p.Name + " projection",
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        30 * time.Second,
+		MaxAckPending:  10_000,
+		FilterSubject:  contract.EventSubjects,
+		PriorityPolicy: jetstream.PriorityPolicyPinned,
+		PriorityGroups: []string{PriorityGroup},
+		// How long a silent instance keeps the projection before another
+		// takes over.
+		PinnedTTL: 10 * time.Second,
+	}
+}
+
+// EnsureConsumers creates the projections' durable consumers (admin step; idempotent).
+func EnsureConsumers(ctx context.Context, js jetstream.JetStream, version int, ps ...Projection) error {
+	for _, p := range ps {
+		if _, err := js.CreateOrUpdateConsumer(ctx, contract.EventStream, ConsumerConfig(p, version)); err != nil {
+			return fmt.Errorf("ensure consumer %s: %w", p.ConsumerName(version), err)
+		}
+	}
+	return nil
+}
+
+// Service runs the projections in this instance.
+type Service struct {
+	cfg         Config
+	js          jetstream.JetStream
+	log         *slog.Logger
+	projections []Projection
+	runners     []*runner
+}
+
+// New returns a projector running the given projections (All if none).
+func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("projector config: %w", err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if len(projections) == 0 {
+		projections = All
+	}
+	return &Service{cfg: cfg.withDefaults(), js: js, log: log, projections: projections}, nil
+}
+
+// Run folds until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	b := BucketsV(s.cfg.Version)
+	kv, err := openBuckets(ctx, s.js, append(b.all(), contract.BucketMeta)...)
+	if err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	for _, p := range s.projections {
+		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(s.cfg.Version))
+		if err != nil {
+			return fmt.Errorf("consumer %s: %w (run `peon setup`)", p.ConsumerName(s.cfg.Version), err)
+		}
+		r := newRunner(p, s.cfg, s.js, kv, s.log.With("instance", s.cfg.Instance))
+		s.runners = append(s.runners, r)
+		g.Go(func() error { return r.run(ctx, cons) })
+	}
+	s.log.Info("projector running", "instance", s.cfg.Instance, "version", s.cfg.Version)
+	return g.Wait()
+}

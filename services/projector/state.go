@@ -1,0 +1,131 @@
+package projector
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+)
+
+// threadAgg is one thread folded from the stream, plus the revisions of the
+// keys last written for it (so writes can be compare-and-set).
+type threadAgg struct {
+	id      string
+	model   *domain.Model
+	lastSeq uint64
+	bytes   int64
+	revs    revisions
+}
+
+func (a *threadAgg) Bytes() int64 { return a.bytes }
+
+func (a *threadAgg) thread() (*domain.ThreadState, bool) {
+	t, ok := a.model.Threads[a.id]
+	return t, ok
+}
+
+// projectEntry is one project's record as last written.
+type projectEntry struct {
+	state *domain.ProjectState
+	revs  revisions
+}
+
+func (p *projectEntry) Bytes() int64 { return int64(256 + 48*len(p.state.ThreadIDs)) }
+
+// revisions remembers KV revisions by key: absent means unknown, 0 means the
+// key holds no value.
+type revisions struct {
+	mu sync.Mutex
+	m  map[string]uint64
+}
+
+func (r *revisions) get(key string) (uint64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rev, ok := r.m[key]
+	return rev, ok
+}
+
+func (r *revisions) set(key string, rev uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]uint64{}
+	}
+	r.m[key] = rev
+}
+
+func (r *revisions) forget(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.m, key)
+}
+
+// threadAt returns thread id's aggregate folded up to (not including)
+// sequence seq: from the cache when it is there, else from the stream.
+func (r *runner) threadAt(ctx context.Context, id string, seq uint64) (*threadAgg, error) {
+	if a, ok := r.threads.Get(id); ok {
+		return a, nil
+	}
+	a := &threadAgg{id: id, model: domain.NewModel()}
+	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq, func(rec eventstore.Record) error {
+		if rec.Err != nil {
+			return nil // parked when it was delivered
+		}
+		domain.Project(a.model, rec.StoredEvent)
+		a.lastSeq = rec.Sequence
+		a.bytes += int64(rec.Size + 64)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.loads.Add(1)
+	r.threads.Put(id, a)
+	return a, nil
+}
+
+// projectAt returns project id's record folded up to (not including)
+// sequence seq: from the cache, else from the stream (its own events and the
+// ThreadCreated of each of its threads). Like threads, it never depends on
+// what the buckets hold, so any instance folding any redelivery computes the
+// same value. Nil when the project has no events before seq.
+func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*projectEntry, error) {
+	if p, ok := r.projects.Get(id); ok {
+		return p, nil
+	}
+	var recs []eventstore.Record
+	if _, err := r.store.LoadBefore(ctx, contract.ProjectSubject(id), 0, seq, func(rec eventstore.Record) error {
+		recs = append(recs, rec)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	firsts, err := r.store.FirstEvents(ctx, contract.ProjectTreeFilter(id), seq)
+	if err != nil {
+		return nil, err
+	}
+	for _, rec := range firsts {
+		if _, ok := rec.Event.(domain.ThreadCreated); ok {
+			recs = append(recs, rec)
+		}
+	}
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Sequence < recs[j].Sequence })
+	view := domain.NewModel()
+	for _, rec := range recs {
+		if rec.Err == nil {
+			domain.Project(view, rec.StoredEvent)
+		}
+	}
+	r.loads.Add(1)
+	state, ok := view.Projects[id]
+	if !ok {
+		return nil, nil
+	}
+	p := &projectEntry{state: state}
+	r.projects.Put(id, p)
+	return p, nil
+}

@@ -1,0 +1,130 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"golang.org/x/sync/errgroup"
+)
+
+// flush writes everything a batch changed, concurrently across keys.
+func (r *runner) flush(ctx context.Context, d *dirty) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.cfg.WriteConcurrency)
+	for id, p := range d.projects {
+		state := *p.state
+		g.Go(func() error { return r.put(ctx, r.buckets.Projects, id, state, state.Seq, &p.revs) })
+	}
+	for id, a := range d.threads {
+		t, ok := a.thread()
+		if !ok {
+			continue
+		}
+		value, err := domain.Marshal(domain.MessagePack, t) // encode now: the fold owns t
+		if err != nil {
+			return err
+		}
+		seq := t.Seq
+		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, id, value, seq, &a.revs) })
+	}
+	for key, a := range d.messages {
+		t, ok := a.thread()
+		if !ok {
+			continue
+		}
+		_, id, _ := strings.Cut(key, ".")
+		msg, ok := t.Message(id)
+		if !ok {
+			continue // dropped by a restore later in the batch
+		}
+		rec := messageRecord(msg)
+		g.Go(func() error { return r.put(ctx, r.buckets.Messages, key, rec, rec.Seq, &a.revs) })
+	}
+	for key, a := range d.deleted {
+		g.Go(func() error {
+			a.revs.forget(key)
+			err := r.kv[r.buckets.Messages].Delete(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		})
+	}
+	if d.selected != nil {
+		sel := *d.selected
+		g.Go(func() error {
+			return r.put(ctx, contract.BucketMeta, contract.MetaSelectedThread, sel, sel.Seq, &r.metaRevs)
+		})
+	}
+	return g.Wait()
+}
+
+func (r *runner) put(ctx context.Context, bucket, key string, v any, seq uint64, revs *revisions) error {
+	value, err := domain.Marshal(domain.MessagePack, v)
+	if err != nil {
+		return err
+	}
+	return r.putBytes(ctx, bucket, key, value, seq, revs)
+}
+
+// putBytes writes value at key unless the key already holds a value stamped
+// with seq or later. The write is a compare-and-set on the key's revision,
+// so a stalled instance that wakes up can never overwrite newer state.
+func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte, seq uint64, revs *revisions) error {
+	kv := r.kv[bucket]
+	for range 5 {
+		rev, known := revs.get(key)
+		if !known {
+			e, err := r.kvGet(ctx, bucket, key)
+			if err != nil {
+				return err
+			}
+			rev = 0
+			if e != nil {
+				var cur seqOnly
+				if domain.Unmarshal(domain.MessagePack, e.Value(), &cur) == nil && cur.Seq >= seq {
+					revs.set(key, e.Revision())
+					return nil // already there, or newer
+				}
+				rev = e.Revision()
+			}
+		}
+		var err error
+		if rev == 0 {
+			rev, err = kv.Create(ctx, key, value)
+		} else {
+			rev, err = kv.Update(ctx, key, value, rev)
+		}
+		if err == nil {
+			revs.set(key, rev)
+			return nil
+		}
+		if !isWrongRevision(err) {
+			return err
+		}
+		revs.forget(key) // someone else wrote: look again
+	}
+	return errors.New("projector: key " + key + " keeps changing under the projection")
+}
+
+// kvGet returns the entry at key, or nil when there is none.
+func (r *runner) kvGet(ctx context.Context, bucket, key string) (jetstream.KeyValueEntry, error) {
+	e, err := r.kv[bucket].Get(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil, nil
+	}
+	return e, err
+}
+
+func isWrongRevision(err error) bool {
+	if errors.Is(err, jetstream.ErrKeyExists) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
+}

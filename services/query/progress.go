@@ -1,0 +1,85 @@
+package query
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/microreply"
+)
+
+// progress follows how far each projection has folded, by watching the
+// progress.<projection> keys the projector writes after every batch.
+type progress struct {
+	mu      sync.Mutex
+	records map[string]contract.ProgressRecord
+	changed chan struct{} // closed and replaced on every update
+}
+
+func newProgress() *progress {
+	return &progress{records: map[string]contract.ProgressRecord{}, changed: make(chan struct{})}
+}
+
+// follow updates p from the meta bucket until ctx is done.
+func (p *progress) follow(ctx context.Context, meta jetstream.KeyValue) error {
+	w, err := meta.Watch(ctx, contract.MetaProgressPrefix+"*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			var rec contract.ProgressRecord
+			if domain.Unmarshal(domain.MessagePack, e.Value(), &rec) != nil {
+				continue
+			}
+			name := strings.TrimPrefix(e.Key(), contract.MetaProgressPrefix)
+			p.mu.Lock()
+			p.records[name] = rec
+			close(p.changed)
+			p.changed = make(chan struct{})
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *progress) get(projection string) (contract.ProgressRecord, <-chan struct{}) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.records[projection], p.changed
+}
+
+// wait returns once projection has folded min, or ErrTimeout after limit.
+func (p *progress) wait(ctx context.Context, projection string, min uint64, limit time.Duration) error {
+	if min == 0 {
+		return nil
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	for {
+		rec, changed := p.get(projection)
+		if rec.LastFolded >= min {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return microreply.ErrTimeout
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,315 @@
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
+	"github.com/peonhq/peon/pkg/microreply"
+	"github.com/peonhq/peon/services/projector"
+)
+
+// Config tunes a query instance.
+type Config struct {
+	Instance string
+	// Version is the read model version read (1: the plain bucket names).
+	Version int
+	// MaxWait bounds how long a query waits for min_sequence.
+	MaxWait time.Duration
+	// MaxBodyBytes bounds a query body.
+	MaxBodyBytes int
+}
+
+// Service is one query instance.
+type Service struct {
+	cfg      Config
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	store    *eventstore.Store
+	log      *slog.Logger
+	kv       map[string]jetstream.KeyValue
+	buckets  projector.Buckets
+	progress *progress
+}
+
+// New returns a query service over nc.
+func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.Version == 0 {
+		cfg.Version = 1
+	}
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = 5 * time.Second
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	if cfg.Version < 0 || cfg.MaxWait < 0 || cfg.MaxBodyBytes < 0 {
+		return nil, errors.New("query config: version, max wait and max body must not be negative")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log,
+		buckets: projector.BucketsV(cfg.Version), progress: newProgress(), kv: map[string]jetstream.KeyValue{}}, nil
+}
+
+// Run serves queries until ctx is done.
+func (s *Service) Run(ctx context.Context) error {
+	for _, name := range []string{s.buckets.Projects, s.buckets.Threads, s.buckets.Messages, contract.BucketMeta} {
+		kv, err := s.js.KeyValue(ctx, name)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w (run `peon setup`)", name, err)
+		}
+		s.kv[name] = kv
+	}
+	followCtx, stopFollowing := context.WithCancel(ctx)
+	defer stopFollowing()
+	go func() {
+		if err := s.progress.follow(followCtx, s.kv[contract.BucketMeta]); err != nil {
+			s.log.Error("following projection progress", "err", err)
+		}
+	}()
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name: contract.QueryService, Version: contract.ServiceVersion, QueueGroup: contract.QueryService,
+		Description: "Peon read model queries", Metadata: map[string]string{"instance": s.cfg.Instance},
+	})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", contract.QueryService, err)
+	}
+	g := svc.AddGroup(contract.QueryPrefix)
+	endpoints := map[string]micro.HandlerFunc{
+		"project.get":     handle(s, projector.Catalog.Key(s.cfg.Version), s.projectGet),
+		"project.list":    handle(s, projector.Catalog.Key(s.cfg.Version), s.projectList),
+		"thread.get":      handle(s, projector.Catalog.Key(s.cfg.Version), s.threadGet),
+		"thread.list":     handle(s, projector.Catalog.Key(s.cfg.Version), s.threadList),
+		"thread.messages": handle(s, projector.Transcript.Key(s.cfg.Version), s.threadMessages),
+		"events.since":    handle(s, "", s.eventsSince),
+		"status":          handle(s, "", s.status),
+	}
+	for token, h := range endpoints {
+		if err := g.AddEndpoint(strings.ReplaceAll(token, ".", "-"), h, micro.WithEndpointSubject(token)); err != nil {
+			_ = svc.Stop()
+			return err
+		}
+	}
+	s.log.Info("query serving", "subjects", contract.QueryPrefix+".>", "instance", s.cfg.Instance)
+	<-ctx.Done()
+	return svc.Stop()
+}
+
+// minSequencer is implemented by every request.
+type minSequencer interface{ minSequence() uint64 }
+
+func (r ProjectGet) minSequence() uint64     { return r.MinSequence }
+func (r ProjectList) minSequence() uint64    { return r.MinSequence }
+func (r ThreadGet) minSequence() uint64      { return r.MinSequence }
+func (r ThreadList) minSequence() uint64     { return r.MinSequence }
+func (r ThreadMessages) minSequence() uint64 { return r.MinSequence }
+func (r EventsSince) minSequence() uint64    { return r.MinSequence }
+func (r Status) minSequence() uint64         { return r.MinSequence }
+
+// handle decodes a request, waits for min_sequence on the projection the
+// query reads, runs fn and replies. Each request runs on its own goroutine.
+func handle[Req minSequencer](s *Service, projection string, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
+	return func(req micro.Request) {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
+			defer cancel()
+			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			var r Req
+			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
+			var reply any
+			if err == nil && projection != "" {
+				err = s.progress.wait(ctx, projection, r.minSequence(), s.cfg.MaxWait)
+			} else if err == nil && r.minSequence() > 0 {
+				err = s.waitAll(ctx, r.minSequence())
+			}
+			if err == nil {
+				reply, err = fn(ctx, r)
+			}
+			microreply.Respond(req, enc, reply, err, s.log)
+		}()
+	}
+}
+
+func (s *Service) waitAll(ctx context.Context, min uint64) error {
+	for _, p := range projector.All {
+		if err := s.progress.wait(ctx, p.Key(s.cfg.Version), min, s.cfg.MaxWait); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) projectGet(ctx context.Context, r ProjectGet) (any, error) {
+	var p domain.ProjectState
+	if err := s.get(ctx, s.buckets.Projects, r.ProjectID, &p); err != nil {
+		return nil, notFound(err, domain.CodeProjectNotFound, "project", r.ProjectID)
+	}
+	return ProjectReply{Project: &p}, nil
+}
+
+func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
+	out := []*domain.ProjectState{}
+	err := s.each(ctx, s.buckets.Projects, ">", func(data []byte) error {
+		var p domain.ProjectState
+		if err := domain.Unmarshal(domain.MessagePack, data, &p); err != nil {
+			return err
+		}
+		out = append(out, &p)
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return ProjectsReply{Projects: out}, err
+}
+
+func (s *Service) threadGet(ctx context.Context, r ThreadGet) (any, error) {
+	var t domain.ThreadState
+	if err := s.get(ctx, s.buckets.Threads, r.ThreadID, &t); err != nil {
+		return nil, notFound(err, domain.CodeThreadNotFound, "thread", r.ThreadID)
+	}
+	return ThreadReply{Thread: &t}, nil
+}
+
+func (s *Service) threadList(ctx context.Context, r ThreadList) (any, error) {
+	out := []*domain.ThreadState{}
+	err := s.each(ctx, s.buckets.Threads, ">", func(data []byte) error {
+		var t domain.ThreadState
+		if err := domain.Unmarshal(domain.MessagePack, data, &t); err != nil {
+			return err
+		}
+		if r.ProjectID == "" || t.ProjectID == r.ProjectID {
+			out = append(out, &t)
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
+	return ThreadsReply{Threads: out}, err
+}
+
+func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, error) {
+	if !domain.ValidID(r.ThreadID) {
+		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
+	}
+	limit := r.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	var all []contract.MessageRecord
+	err := s.each(ctx, s.buckets.Messages, r.ThreadID+".>", func(data []byte) error {
+		var m contract.MessageRecord
+		if err := domain.Unmarshal(domain.MessagePack, data, &m); err != nil {
+			return err
+		}
+		if m.CreatedSeq > r.After {
+			all = append(all, m)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].CreatedSeq < all[j].CreatedSeq })
+	reply := MessagesReply{Messages: all}
+	if len(all) > limit {
+		reply.Messages = all[:limit]
+		reply.Next = all[limit-1].CreatedSeq
+	}
+	if reply.Messages == nil {
+		reply.Messages = []contract.MessageRecord{}
+	}
+	return reply, nil
+}
+
+func (s *Service) eventsSince(ctx context.Context, r EventsSince) (any, error) {
+	limit := r.Limit
+	if limit <= 0 || limit > 1000 {
+		limit = 100
+	}
+	reply := EventsReply{Events: []StoredEventJSON{}}
+	errFull := errors.New("page full")
+	_, err := s.store.Load(ctx, contract.EventSubjects, r.AfterSequence, func(rec eventstore.Record) error {
+		if len(reply.Events) == limit {
+			reply.Next = reply.Events[limit-1].Sequence
+			return errFull
+		}
+		reply.Events = append(reply.Events, StoredEventJSON{Sequence: rec.Sequence, StoredAt: rec.StoredAt,
+			Subject: rec.Subject, Type: rec.Event.EventType(), Event: rec.Event})
+		return nil
+	})
+	if errors.Is(err, errFull) {
+		err = nil
+	}
+	return reply, err
+}
+
+func (s *Service) status(ctx context.Context, _ Status) (any, error) {
+	stream, err := s.js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return nil, err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reply := StatusReply{Projections: map[string]ProjectionStatus{}}
+	for _, p := range projector.All {
+		rec, _ := s.progress.get(p.Key(s.cfg.Version))
+		st := ProjectionStatus{LastFolded: rec.LastFolded, StreamLast: info.State.LastSeq, Parked: rec.Parked, Degraded: rec.Parked > 0}
+		if st.StreamLast > st.LastFolded {
+			st.Lag = st.StreamLast - st.LastFolded
+		}
+		reply.Projections[p.Name] = st
+	}
+	return reply, nil
+}
+
+// get decodes the value at key.
+func (s *Service) get(ctx context.Context, bucket, key string, v any) error {
+	if !validKey(key) {
+		return jetstream.ErrKeyNotFound
+	}
+	e, err := s.kv[bucket].Get(ctx, key)
+	if err != nil {
+		return err
+	}
+	return domain.Unmarshal(domain.MessagePack, e.Value(), v)
+}
+
+// each calls fn with the value of every key matching filter.
+func (s *Service) each(ctx context.Context, bucket, filter string, fn func([]byte) error) error {
+	w, err := s.kv[bucket].Watch(ctx, filter, jetstream.IgnoreDeletes())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = w.Stop() }()
+	for e := range w.Updates() {
+		if e == nil {
+			return nil // caught up: every current value was delivered
+		}
+		if err := fn(e.Value()); err != nil {
+			return err
+		}
+	}
+	return ctx.Err()
+}
+
+func validKey(key string) bool { return domain.ValidID(key) }
+
+func notFound(err error, code domain.Code, what, id string) error {
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return domain.Errorf(code, "%s %q not found", what, id)
+	}
+	return err
+}
