@@ -186,4 +186,3 @@ func startStack(t *testing.T) *peontest.Stack {
 	s.WaitServing(t)
 	return s
 }
-
