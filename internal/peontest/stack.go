@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/peonhq/peon/pkg/provision"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/projector"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -39,11 +41,17 @@ func Start(t testing.TB) *Stack {
 	t.Helper()
 	srv := natstest.Server(t)
 	nc, js := natstest.Connect(t, srv)
-	if err := provision.Run(context.Background(), js, provision.Options{}); err != nil {
+	// Short handover timing keeps restart tests quick.
+	timing := ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}
+	if err := provision.Run(context.Background(), js, provision.Options{IngestTiming: timing}); err != nil {
 		t.Fatal(err)
 	}
+	var logs io.Writer = io.Discard
+	if os.Getenv("PEON_TEST_LOG") != "" {
+		logs = os.Stderr // PEON_TEST_LOG=1 go test -v ... shows the services' logs
+	}
 	s := &Stack{Srv: srv, NC: nc, JS: js, Client: client.New(nc, domain.MessagePack),
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	s.StartDecider(t, "d0")
 	s.StartQuery(t, "q0")
 	return s
@@ -80,7 +88,8 @@ func (s *Stack) StartDecider(t testing.TB, name string) func() {
 	return Run(t, name, svc.Run)
 }
 
-// StartProjector runs a projector instance on its own connection.
+// StartProjector runs a projector instance on its own connection; stop
+// also closes the connection.
 func (s *Stack) StartProjector(t testing.TB, name string, cfg projector.Config) func() {
 	nc, _ := natstest.Connect(t, s.Srv)
 	cfg.Instance = name
@@ -88,7 +97,8 @@ func (s *Stack) StartProjector(t testing.TB, name string, cfg projector.Config) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Run(t, name, svc.Run)
+	stop := Run(t, name, svc.Run)
+	return func() { stop(); nc.Close() }
 }
 
 // StartQuery runs a query instance on its own connection.
@@ -99,6 +109,41 @@ func (s *Stack) StartQuery(t testing.TB, name string) func() {
 		t.Fatal(err)
 	}
 	return Run(t, name, svc.Run)
+}
+
+// StartIngest runs a provider-ingest instance on its own connection; stop
+// also closes the connection.
+func (s *Stack) StartIngest(t testing.TB, name string, cfg ingest.Config) func() {
+	nc, _ := natstest.Connect(t, s.Srv)
+	cfg.Instance = name
+	svc, err := ingest.New(nc, cfg, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := Run(t, name, svc.Run)
+	return func() { stop(); nc.Close() }
+}
+
+// Publish publishes one provider event as an adapter would.
+func (s *Stack) Publish(t testing.TB, threadID, turnID, providerEventID string, e domain.ProviderEvent) {
+	t.Helper()
+	s.PublishAs(t, threadID+":"+providerEventID, threadID, turnID, providerEventID, e)
+}
+
+// PublishAs is Publish with a chosen Nats-Msg-Id (a different one gets a
+// duplicate past the stream's own deduplication).
+func (s *Stack) PublishAs(t testing.TB, msgID, threadID, turnID, providerEventID string, e domain.ProviderEvent) {
+	t.Helper()
+	body, err := domain.Marshal(domain.MessagePack, contract.ProviderMessage{TurnID: turnID, ProviderEventID: providerEventID,
+		Event: domain.ProviderEventEnvelope{ProviderEvent: e}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &nats.Msg{Subject: contract.ProviderSubject(threadID), Data: body, Header: nats.Header{}}
+	m.Header.Set(contract.HeaderMsgID, msgID)
+	if _, err := s.JS.PublishMsgAsync(m); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Send sends a command, failing the test on error.

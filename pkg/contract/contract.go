@@ -60,8 +60,18 @@ func ParseEventSubject(subject string) (projectID, threadID string, ok bool) {
 	return projectID, threadID, true
 }
 
+// ProviderThread returns the thread id of a provider subject.
+func ProviderThread(subject string) (string, bool) {
+	t, ok := strings.CutPrefix(subject, "peon.provider.")
+	return t, ok && t != "" && !strings.Contains(t, ".")
+}
+
 // ProviderSubject is where adapters publish a thread's provider events.
 func ProviderSubject(threadID string) string { return "peon.provider." + threadID }
+
+// BucketIngestRejections records provider events provider-ingest could not
+// apply (stale, unknown thread, malformed), keyed <thread_id>.<provider_event_id>.
+const BucketIngestRejections = "peon_ingest_rejections"
 
 // Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
 const (

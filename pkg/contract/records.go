@@ -47,3 +47,23 @@ type ParkedRecord struct {
 	Reason     string `json:"reason"`
 	Seq        uint64 `json:"seq"`
 }
+
+// ProviderMessage is the body adapters publish on peon.provider.<thread_id>
+// (MessagePack, or JSON with Content-Type: application/json), with header
+// Nats-Msg-Id: <thread_id>:<provider_event_id>.
+type ProviderMessage struct {
+	TurnID          string                       `json:"turn_id" required:"true"`
+	ProviderEventID string                       `json:"provider_event_id" required:"true"`
+	Event           domain.ProviderEventEnvelope `json:"event" required:"true"`
+}
+
+// RejectionRecord is the value of a peon_ingest_rejections key.
+type RejectionRecord struct {
+	ThreadID        string    `json:"thread_id"`
+	TurnID          string    `json:"turn_id"`
+	ProviderEventID string    `json:"provider_event_id"`
+	Sequence        uint64    `json:"sequence"`
+	Code            string    `json:"code"`
+	Message         string    `json:"message"`
+	At              time.Time `json:"at"`
+}

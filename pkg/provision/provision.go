@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/eventstore"
 	"github.com/peonhq/peon/services/projector"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
 // Options are the deployment's storage settings.
@@ -18,6 +19,8 @@ type Options struct {
 	Replicas int
 	// Memory storage (tests and benchmarks only).
 	Memory bool
+	// IngestTiming is provider-ingest's handover timing (zero: the default).
+	IngestTiming ingest.Timing
 }
 
 // Run provisions everything. It is idempotent.
@@ -31,5 +34,8 @@ func Run(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if err := projector.EnsureBuckets(ctx, js, projector.BucketsV(1), projector.BucketConfig{Replicas: o.Replicas, Memory: o.Memory}); err != nil {
 		return err
 	}
-	return projector.EnsureConsumers(ctx, js, 1, projector.All...)
+	if err := projector.EnsureConsumers(ctx, js, 1, projector.All...); err != nil {
+		return err
+	}
+	return ingest.Ensure(ctx, js, ingest.Options{Replicas: o.Replicas, Memory: o.Memory, Timing: o.IngestTiming})
 }

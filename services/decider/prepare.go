@@ -168,6 +168,10 @@ func addressedIDs(cmd domain.Command) map[string]string {
 }
 
 func checkAddressedIDs(cmd domain.Command) error {
+	if id := cmd.CommandIdentity(); !domain.ValidID(id) {
+		// It becomes part of every Nats-Msg-Id and a header value.
+		return domain.Errorf(domain.CodeInvalidCommand, "command_id %q is not a valid id (1-64 characters of A-Z a-z 0-9 _ -)", id)
+	}
 	for field, id := range addressedIDs(cmd) {
 		if !domain.ValidID(id) {
 			return domain.Errorf(domain.CodeInvalidCommand, "%s %q is not a valid id (1-64 characters of A-Z a-z 0-9 _ -)", field, id)

@@ -2,6 +2,7 @@ package projector_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -30,14 +31,20 @@ func TestRestartMidStreamAppliesEachEventOnce(t *testing.T) {
 	done := make(chan uint64)
 	go func() { done <- workload(t, s, 2, 5) }()
 	var last uint64
+	restarts := 0
 	for i := 1; last == 0; i++ {
 		select {
 		case last = <-done:
-		case <-time.After(40 * time.Millisecond):
+		case <-time.After(150 * time.Millisecond):
+			if restarts == 12 {
+				continue // enough: let the workload finish
+			}
+			restarts++
 			stop()
-			stop = s.StartProjector(t, "p-"+string(rune('0'+i%10)), projector.Config{BatchSize: 7})
+			stop = s.StartProjector(t, fmt.Sprint("p-", i), projector.Config{BatchSize: 7})
 		}
 	}
+	t.Logf("%d restarts", restarts)
 	waitFolded(t, s.JS, 1, last)
 	replay(t, s, 2, last)
 	sameBuckets(t, s.JS, projector.BucketsV(1), projector.BucketsV(2))

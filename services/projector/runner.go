@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/eventstore"
+	"github.com/peonhq/peon/pkg/handover"
 	"github.com/peonhq/peon/pkg/lru"
 )
 
@@ -71,17 +72,34 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
-	pinned := false
+	var returns handover.Returns
 	defer func() {
-		cc.Stop()
+		// Drain delivers what the client buffered into incoming; all of it
+		// is given back in order, then a standby can take over at once.
+		cc.Drain()
+		given := make(chan struct{})
+		go func() {
+			for m := range incoming {
+				returns.Add(m)
+			}
+			close(given)
+		}()
 		<-cc.Closed()
 		close(incoming)
-		for m := range incoming {
-			_ = m.Nak() // not processed: give it back in order
+		<-given
+		hctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := returns.GiveBack(hctx, r.js.Conn()); err != nil {
+			r.log.Warn("giving back unfolded events", "err", err)
+			return
 		}
-		if pinned {
-			// Hand over now rather than after the pinned TTL.
-			r.unpin(cons)
+		// Unpin even when nothing was received: the server may have pinned
+		// this instance with messages still in flight. Should another
+		// instance hold the pin, it loses it for one pull; the projection
+		// does not depend on delivery order (state is folded from the
+		// stream, writes are guarded by sequence), so that is harmless.
+		if err := handover.Unpin(hctx, r.js, contract.EventStream, r.p.ConsumerName(r.cfg.Version), PriorityGroup); err != nil {
+			r.log.Debug("unpin", "err", err)
 		}
 	}()
 	ticker := time.NewTicker(r.cfg.LogEvery)
@@ -95,7 +113,6 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			r.logLag(ctx, cons)
 			continue
 		case first = <-incoming:
-			pinned = true
 		}
 		batch := []jetstream.Msg{first}
 	fill:
@@ -108,9 +125,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 		if err := r.process(ctx, batch); err != nil {
-			for _, m := range batch {
-				_ = m.Nak()
-			}
+			returns.Add(batch...)
 			return err
 		}
 	}
@@ -193,17 +208,4 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 	threads, bytes := r.threads.Len()
 	r.log.Info("projection", "last_folded", r.lastFolded.Load(), "pending", info.NumPending,
 		"ack_pending", info.NumAckPending, "parked", r.parked.Load(), "cached_threads", threads, "cached_bytes", bytes)
-}
-
-// unpin releases this instance's pin so a standby takes over at once.
-func (r *runner) unpin(cons jetstream.Consumer) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	stream, err := r.js.Stream(ctx, contract.EventStream)
-	if err == nil {
-		err = stream.UnpinConsumer(ctx, cons.CachedInfo().Name, PriorityGroup)
-	}
-	if err != nil {
-		r.log.Warn("unpin", "err", err)
-	}
 }

@@ -69,12 +69,18 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection)
 func (s *Service) Run(ctx context.Context) error {
 	b := BucketsV(s.cfg.Version)
 	kv, err := openBuckets(ctx, s.js, append(b.all(), contract.BucketMeta)...)
+	if ctx.Err() != nil {
+		return nil // stopped while starting
+	}
 	if err != nil {
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, p := range s.projections {
 		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(s.cfg.Version))
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w (run `peon setup`)", p.ConsumerName(s.cfg.Version), err)
 		}

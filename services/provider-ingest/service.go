@@ -1,0 +1,353 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/pkg/client"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// Config tunes an ingest instance; zero values mean defaults.
+type Config struct {
+	Instance string
+	// Workers is how many threads are ingested in parallel (events of one
+	// thread always go to the same worker, in order).
+	Workers int
+	// MaxBatch bounds the provider events of one command.
+	MaxBatch int
+	// CommandTimeout bounds one command round trip.
+	CommandTimeout time.Duration
+	// MaxBackoff caps the pause between retries of a transient failure.
+	MaxBackoff time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Workers == 0 {
+		c.Workers = 64
+	}
+	if c.MaxBatch == 0 || c.MaxBatch > domain.MaxIngestBatch {
+		c.MaxBatch = domain.MaxIngestBatch
+	}
+	if c.CommandTimeout == 0 {
+		c.CommandTimeout = 10 * time.Second
+	}
+	if c.MaxBackoff == 0 {
+		c.MaxBackoff = 2 * time.Second
+	}
+	return c
+}
+
+// Stats counts what an instance did.
+type Stats struct {
+	Applied  int64 `json:"applied"`
+	Commands int64 `json:"commands"`
+	Rejected int64 `json:"rejected"`
+	Retries  int64 `json:"retries"`
+}
+
+// Service is one provider-ingest instance.
+type Service struct {
+	cfg        Config
+	nc         *nats.Conn
+	js         jetstream.JetStream
+	commands   *client.Client
+	log        *slog.Logger
+	rejections jetstream.KeyValue
+
+	applied, commandsSent, rejected, retries atomic.Int64
+}
+
+// New returns an ingest instance over nc.
+func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
+	if cfg.Workers < 0 || cfg.MaxBatch < 0 || cfg.CommandTimeout < 0 || cfg.MaxBackoff < 0 {
+		return nil, errors.New("ingest config: workers, batch, timeout and backoff must not be negative")
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg.withDefaults(), nc: nc, js: js, commands: client.New(nc, domain.MessagePack), log: log}, nil
+}
+
+// Stats returns the instance's counters.
+func (s *Service) Stats() Stats {
+	return Stats{Applied: s.applied.Load(), Commands: s.commandsSent.Load(), Rejected: s.rejected.Load(), Retries: s.retries.Load()}
+}
+
+// item is one delivered provider event, decoded once.
+type item struct {
+	msg      jetstream.Msg
+	seq      uint64
+	threadID string
+	body     contract.ProviderMessage
+	err      error // malformed: recorded and terminated
+}
+
+func (it item) terminal() bool {
+	switch it.body.Event.ProviderEvent.(type) {
+	case domain.TurnComplete, domain.ProviderError:
+		return true
+	}
+	return false
+}
+
+// Run ingests until ctx is done, then stops pulling, lets the workers give
+// back (nak) what they had not sent, and returns.
+func (s *Service) Run(ctx context.Context) error {
+	cons, err := s.js.Consumer(ctx, contract.ProviderStream, ConsumerName)
+	if ctx.Err() != nil {
+		return nil // stopped while starting
+	}
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w (run `peon setup`)", ConsumerName, err)
+	}
+	if s.rejections, err = s.js.KeyValue(ctx, contract.BucketIngestRejections); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("bucket %s: %w (run `peon setup`)", contract.BucketIngestRejections, err)
+	}
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name: "peon-provider-ingest", Version: contract.ServiceVersion,
+		Description: "Peon provider-ingest (stats only)", Metadata: map[string]string{"instance": s.cfg.Instance},
+		StatsHandler: func(*micro.Endpoint) any { return s.Stats() },
+	})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = svc.Stop() }()
+
+	queues := make([]chan item, s.cfg.Workers)
+	var wg sync.WaitGroup
+	for i := range queues {
+		queues[i] = make(chan item, 2*s.cfg.MaxBatch)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.work(ctx, queues[i])
+		}()
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		it := decode(m)
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(it.threadID))
+		queues[h.Sum32()%uint32(len(queues))] <- it
+	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(2*s.cfg.MaxBatch))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", ConsumerName, err)
+	}
+	s.log.Info("provider-ingest running", "instance", s.cfg.Instance, "workers", s.cfg.Workers)
+	defer func() { s.log.Info("provider-ingest stopped", "instance", s.cfg.Instance, "stats", s.Stats()) }()
+	<-ctx.Done()
+	cc.Stop()
+	<-cc.Closed()
+	for _, q := range queues {
+		close(q)
+	}
+	wg.Wait()
+	// The pin is left to expire (see Timing): what is still in flight to
+	// this instance must be redelivered before anything newer.
+	return nil
+}
+
+func decode(m jetstream.Msg) item {
+	it := item{msg: m}
+	if meta, err := m.Metadata(); err == nil {
+		it.seq = meta.Sequence.Stream
+	}
+	thread, ok := contract.ProviderThread(m.Subject())
+	if !ok || !domain.ValidID(thread) {
+		it.err = domain.Errorf(domain.CodeBadRequest, "subject %q does not name a thread", m.Subject())
+		return it
+	}
+	it.threadID = thread
+	enc := domain.EncodingOf(m.Headers().Get(contract.HeaderContentType))
+	it.err = domain.DecodeRequest(enc, m.Data(), &it.body, 1<<20)
+	return it
+}
+
+// work handles one queue. It takes whatever is waiting (up to a few
+// batches), groups it by thread — keeping each thread's order — and sends
+// each thread's run of events of one turn as one command. Threads sharing a
+// worker therefore still coalesce even when their events interleave.
+func (s *Service) work(ctx context.Context, queue chan item) {
+	for {
+		first, ok := <-queue
+		if !ok {
+			return
+		}
+		waiting := []item{first}
+	gather:
+		for len(waiting) < 4*s.cfg.MaxBatch {
+			select {
+			case it, ok := <-queue:
+				if !ok {
+					break gather
+				}
+				waiting = append(waiting, it)
+			default:
+				break gather
+			}
+		}
+		if ctx.Err() != nil {
+			continue // leave it unacknowledged: see giveBack
+		}
+		for _, run := range runs(waiting, s.cfg.MaxBatch) {
+			if ctx.Err() != nil {
+				break
+			}
+			s.handle(ctx, run)
+		}
+	}
+}
+
+// runs splits waiting items into commands: per thread in arrival order,
+// consecutive events of one turn, at most max, ending at a turn's end. A
+// malformed item is a run of its own.
+func runs(waiting []item, max int) [][]item {
+	var order []string
+	byThread := map[string][]item{}
+	for _, it := range waiting {
+		if _, seen := byThread[it.threadID]; !seen {
+			order = append(order, it.threadID)
+		}
+		byThread[it.threadID] = append(byThread[it.threadID], it)
+	}
+	var out [][]item
+	for _, thread := range order {
+		var run []item
+		for _, it := range byThread[thread] {
+			if len(run) > 0 && (it.err != nil || run[0].err != nil || it.body.TurnID != run[0].body.TurnID ||
+				len(run) == max || run[len(run)-1].terminal()) {
+				out = append(out, run)
+				run = nil
+			}
+			run = append(run, it)
+		}
+		if len(run) > 0 {
+			out = append(out, run)
+		}
+	}
+	return out
+}
+
+// giveBack leaves unsent events unacknowledged. They are not nak'ed: a nak
+// queues a message for redelivery at once, ahead of older messages that are
+// still in flight to this instance and will only come back at the ack wait,
+// and that would reorder a thread's events. Left alone, everything this
+// instance held is redelivered when its ack wait expires, in stream order.
+func (s *Service) giveBack([]item) {}
+
+// handle sends one batch until it is answered: applied (ack), rejected
+// (record and ack; a batch is split to find the event at fault) or, on a
+// transient failure, retried with backoff until ctx is done (then nak).
+func (s *Service) handle(ctx context.Context, batch []item) {
+	if batch[0].err != nil {
+		s.reject(ctx, batch[0], batch[0].err)
+		_ = batch[0].msg.Term()
+		return
+	}
+	cmd := command(batch)
+	for attempt := 0; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, s.cfg.CommandTimeout)
+		_, err := s.commands.Send(cctx, cmd)
+		cancel()
+		s.commandsSent.Add(1)
+		var rejected *client.Error
+		switch {
+		case err == nil:
+			for _, it := range batch {
+				_ = it.msg.Ack()
+			}
+			s.applied.Add(int64(len(batch)))
+			return
+		case errors.As(err, &rejected) && !rejected.Transient():
+			if len(batch) > 1 {
+				for _, it := range batch {
+					s.handle(ctx, []item{it})
+				}
+				return
+			}
+			s.reject(ctx, batch[0], rejected)
+			_ = batch[0].msg.Ack()
+			return
+		}
+		if ctx.Err() != nil {
+			s.giveBack(batch)
+			return
+		}
+		s.retries.Add(1)
+		for _, it := range batch {
+			_ = it.msg.InProgress() // still working on it: do not redeliver yet
+		}
+		wait := min(time.Duration(1<<min(attempt, 10))*20*time.Millisecond, s.cfg.MaxBackoff)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			s.giveBack(batch)
+			return
+		}
+	}
+}
+
+// command builds the IngestProviderEvent for a batch. Its command id is
+// derived from the provider event ids it carries, so a redelivery of the
+// same batch is recognised by the decider as a retry.
+func command(batch []item) domain.IngestProviderEvent {
+	first, last := batch[0].body, batch[len(batch)-1].body
+	id := uuid.NewSHA1(ingestNamespace, []byte(batch[0].threadID+"\x00"+first.ProviderEventID+"\x00"+
+		last.ProviderEventID+"\x00"+strconv.Itoa(len(batch)))).String()
+	cmd := domain.IngestProviderEvent{CommandID: id, ThreadID: batch[0].threadID, TurnID: first.TurnID}
+	if len(batch) == 1 {
+		cmd.ProviderEventID = first.ProviderEventID
+		ev := first.Event
+		cmd.Event = &ev
+		return cmd
+	}
+	cmd.Events = make([]domain.ProviderEventBatchItem, len(batch))
+	for i, it := range batch {
+		cmd.Events[i] = domain.ProviderEventBatchItem{ProviderEventID: it.body.ProviderEventID, Event: it.body.Event}
+	}
+	return cmd
+}
+
+var ingestNamespace = uuid.MustParse("2b1f4c7e-9d0a-4e53-8f6b-61c2a9d4e8f3")
+
+// reject counts and records a provider event that will not be applied.
+func (s *Service) reject(ctx context.Context, it item, why error) {
+	s.rejected.Add(1)
+	code, msg := string(domain.CodeBadRequest), why.Error()
+	var ce *client.Error
+	var de *domain.DeciderError
+	switch {
+	case errors.As(why, &ce):
+		code, msg = string(ce.Code), ce.Message
+	case errors.As(why, &de):
+		code, msg = string(de.Code), de.Message
+	}
+	key := it.threadID + "." + it.body.ProviderEventID
+	if it.threadID == "" || !domain.ValidID(it.body.ProviderEventID) {
+		key = "malformed." + strconv.FormatUint(it.seq, 10)
+	}
+	rec := contract.RejectionRecord{ThreadID: it.threadID, TurnID: it.body.TurnID, ProviderEventID: it.body.ProviderEventID,
+		Sequence: it.seq, Code: code, Message: msg, At: time.Now().UTC()}
+	body, err := domain.Marshal(domain.MessagePack, rec)
+	if err == nil {
+		_, err = s.rejections.Put(ctx, key, body)
+	}
+	s.log.Warn("provider event rejected", "thread", it.threadID, "provider_event_id", it.body.ProviderEventID,
+		"code", code, "message", msg, "record_err", err)
+}

@@ -1,0 +1,177 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// Script shapes the turns the agent plays.
+type Script struct {
+	// Deltas is how many text deltas a turn streams.
+	Deltas int
+	// Rate bounds deltas per second per thread; 0 streams as fast as it can.
+	Rate float64
+	// ApprovalEvery makes every Nth turn ask for approval (0: never).
+	ApprovalEvery int
+	// ErrorEvery makes every Nth turn fail (0: never).
+	ErrorEvery int
+}
+
+// words the agent "writes".
+var words = strings.Fields("Let me look at the failing test first. The handler reads the body twice, " +
+	"so the second read sees EOF. I will buffer it once and pass the bytes down. Running the suite again.")
+
+// Agent plays the provider side for a set of threads.
+type Agent struct {
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	script Script
+	enc    domain.Encoding
+
+	mu      sync.Mutex
+	turns   map[string]int                    // turns played per thread
+	waiting map[string]chan domain.Resolution // request id -> resolution
+	cancel  map[string]context.CancelFunc     // thread -> running turn
+}
+
+// NewAgent returns an agent publishing with enc.
+func NewAgent(nc *nats.Conn, script Script, enc domain.Encoding) (*Agent, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	if script.Deltas <= 0 {
+		script.Deltas = 40
+	}
+	return &Agent{nc: nc, js: js, script: script, enc: enc, turns: map[string]int{},
+		waiting: map[string]chan domain.Resolution{}, cancel: map[string]context.CancelFunc{}}, nil
+}
+
+// Serve follows the events of threadID and plays its turns until ctx is done.
+func (a *Agent) Serve(ctx context.Context, threadID string) error {
+	sub, err := a.nc.Subscribe(contract.ThreadFilter(threadID), func(m *nats.Msg) {
+		e, err := domain.DecodeEvent(m.Data, domain.EncodingOf(m.Header.Get(contract.HeaderContentType)))
+		if err != nil {
+			return
+		}
+		a.react(ctx, threadID, e)
+	})
+	if err != nil {
+		return err
+	}
+	if err := a.nc.Flush(); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return sub.Unsubscribe()
+}
+
+func (a *Agent) react(ctx context.Context, threadID string, e domain.Event) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch ev := e.(type) {
+	case domain.TurnStarted:
+		a.turns[threadID]++
+		tctx, cancel := context.WithCancel(ctx)
+		a.cancel[threadID] = cancel
+		go a.play(tctx, threadID, ev.TurnID, a.turns[threadID])
+	case domain.TurnInterrupted, domain.ThreadDeleted:
+		if cancel, ok := a.cancel[threadID]; ok {
+			cancel()
+			delete(a.cancel, threadID)
+		}
+	case domain.PendingActionResolved:
+		if ch, ok := a.waiting[ev.RequestID]; ok {
+			ch <- ev.Resolution
+			delete(a.waiting, ev.RequestID)
+		}
+	}
+}
+
+// play streams one turn.
+func (a *Agent) play(ctx context.Context, threadID, turnID string, n int) {
+	pub := &publisher{a: a, ctx: ctx, thread: threadID, turn: turnID}
+	msg := "a-" + turnID
+	pub.send(domain.ThinkingDelta{MessageID: msg, Delta: "Reading the code. "})
+	var tick <-chan time.Time
+	if a.script.Rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / a.script.Rate))
+		defer t.Stop()
+		tick = t.C
+	}
+	for i := 0; i < a.script.Deltas && ctx.Err() == nil; i++ {
+		if tick != nil {
+			select {
+			case <-tick:
+			case <-ctx.Done():
+			}
+		}
+		pub.send(domain.TextDelta{MessageID: msg, Delta: words[i%len(words)] + " "})
+		if i == a.script.Deltas/2 {
+			pub.toolCall(n, a)
+		}
+	}
+	if a.script.ErrorEvery > 0 && n%a.script.ErrorEvery == 0 {
+		pub.send(domain.ProviderError{Message: "simulated provider error", Retryable: true})
+		return
+	}
+	pub.send(domain.TurnComplete{StopReason: domain.StopEndTurn, Usage: domain.Usage{InputTokens: 1200, OutputTokens: int64(a.script.Deltas)}})
+}
+
+// publisher numbers and publishes one turn's provider events.
+type publisher struct {
+	a      *Agent
+	ctx    context.Context
+	thread string
+	turn   string
+	n      int
+}
+
+func (p *publisher) send(e domain.ProviderEvent) {
+	if p.ctx.Err() != nil {
+		return
+	}
+	p.n++
+	id := fmt.Sprintf("%s-%d", p.turn, p.n)
+	body, err := domain.Marshal(p.a.enc, contract.ProviderMessage{TurnID: p.turn, ProviderEventID: id,
+		Event: domain.ProviderEventEnvelope{ProviderEvent: e}})
+	if err != nil {
+		return
+	}
+	m := &nats.Msg{Subject: contract.ProviderSubject(p.thread), Data: body, Header: nats.Header{}}
+	m.Header.Set(contract.HeaderMsgID, p.thread+":"+id)
+	m.Header.Set(contract.HeaderContentType, p.a.enc.ContentType())
+	_, _ = p.a.js.PublishMsgAsync(m)
+}
+
+// toolCall runs a tool, asking for approval first on every Nth turn.
+func (p *publisher) toolCall(n int, a *Agent) {
+	tool := "tool-" + p.turn
+	p.send(domain.ToolCall{ToolCallID: tool, Name: "bash", Input: map[string]any{"command": "go test ./..."}})
+	if a.script.ApprovalEvery > 0 && n%a.script.ApprovalEvery == 0 {
+		req := "req-" + p.turn
+		ch := make(chan domain.Resolution, 1)
+		a.mu.Lock()
+		a.waiting[req] = ch
+		a.mu.Unlock()
+		p.send(domain.AwaitingApproval{RequestID: req, ToolCallID: tool, Kind: "command", Description: "run go test ./..."})
+		select {
+		case res := <-ch:
+			if res != domain.ResolutionApproved {
+				p.send(domain.ToolResult{ToolCallID: tool, Output: "rejected by the user", IsError: true})
+				return
+			}
+		case <-p.ctx.Done():
+			return
+		}
+	}
+	p.send(domain.ToolResult{ToolCallID: tool, Output: "ok  \tpeon\t0.42s"})
+}

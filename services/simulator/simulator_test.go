@@ -1,0 +1,81 @@
+package simulator_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
+	"github.com/peonhq/peon/services/query"
+	"github.com/peonhq/peon/services/simulator"
+)
+
+// TestApprovalPausesTheTurn: a simulated turn asks for approval and waits;
+// nothing more streams until action.approve arrives.
+func TestApprovalPausesTheTurn(t *testing.T) {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.StartIngest(t, "i0", ingest.Config{})
+	s.WaitServing(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	agent, err := simulator.NewAgent(s.NC, simulator.Script{Deltas: 20, ApprovalEvery: 1}, domain.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := s.Send(t, domain.CreateProject{Name: "p", Path: "/sim"}).ProjectID
+	thread := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
+	go func() { _ = agent.Serve(ctx, thread) }()
+	time.Sleep(50 * time.Millisecond) // let the agent's subscription reach the server
+	s.Send(t, domain.StartTurn{ThreadID: thread, Text: "go"})
+
+	th := waitFor(t, s, thread, func(th *domain.ThreadState) bool { return th.Status == domain.StatusAwaitingApproval })
+	req := th.PendingActions[0].RequestID
+	seqWhileWaiting := th.Seq
+	time.Sleep(300 * time.Millisecond)
+	var again query.ThreadReply
+	s.Query(t, "thread.get", query.ThreadGet{ThreadID: thread}, &again)
+	if again.Thread.Status != domain.StatusAwaitingApproval || again.Thread.Seq != seqWhileWaiting {
+		t.Fatalf("the turn moved on without approval: %s seq %d (was %d)", again.Thread.Status, again.Thread.Seq, seqWhileWaiting)
+	}
+	s.Send(t, domain.ApprovePendingAction{ThreadID: thread, RequestID: req})
+	th = waitFor(t, s, thread, func(th *domain.ThreadState) bool { return th.ActiveTurnID == "" })
+	if th.Turns[0].Status != domain.TurnStatusCompleted || th.ToolCalls[0].Status != domain.ToolCallSucceeded {
+		t.Fatalf("after approval: %+v", th)
+	}
+}
+
+// TestSimulationRuns plays a few turns on a few threads end to end.
+func TestSimulationRuns(t *testing.T) {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.StartIngest(t, "i0", ingest.Config{})
+	s.WaitServing(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	turns := 0
+	err := simulator.Run(ctx, s.NC, simulator.Config{Threads: 3, Turns: 2, Script: simulator.Script{Deltas: 30, ApprovalEvery: 2, ErrorEvery: 3},
+		Progress: func(string, int) { turns++ }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if turns != 6 {
+		t.Fatalf("%d turns played, want 6", turns)
+	}
+}
+
+func waitFor(t *testing.T, s *peontest.Stack, thread string, ok func(*domain.ThreadState) bool) *domain.ThreadState {
+	t.Helper()
+	for range 1000 {
+		var r query.ThreadReply
+		if err := s.Client.Query(context.Background(), "thread.get", query.ThreadGet{ThreadID: thread}, &r); err == nil && ok(r.Thread) {
+			return r.Thread
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("condition never met")
+	return nil
+}
