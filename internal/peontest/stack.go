@@ -57,6 +57,22 @@ func Start(t testing.TB) *Stack {
 	return s
 }
 
+// Connect returns a Stack that only talks to an already running server at
+// url (no services of its own): for driving a separately started Peon.
+func Connect(t testing.TB, url string) *Stack {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Stack{NC: nc, JS: js, Client: client.New(nc, domain.MessagePack), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
 // Run runs fn(ctx) on its own goroutine until the returned stop is called
 // (or the test ends); stop waits for it to return.
 func Run(t testing.TB, name string, fn func(context.Context) error) (stop func()) {

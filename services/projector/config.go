@@ -45,7 +45,8 @@ const PriorityGroup = "peon"
 type Config struct {
 	// Instance names this instance in logs.
 	Instance string
-	// Version is the read model version written to (1: the plain bucket names).
+	// Version is the read model version written to (1: the plain bucket
+	// names); 0 follows the live version named in peon_meta.
 	Version int
 	// BatchSize bounds how many events are folded before their writes.
 	BatchSize int
@@ -61,9 +62,6 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.Version == 0 {
-		c.Version = 1
-	}
 	if c.BatchSize == 0 {
 		c.BatchSize = 500
 	}

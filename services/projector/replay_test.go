@@ -104,3 +104,35 @@ func TestPoisonEventIsParkedOnce(t *testing.T) {
 		t.Fatalf("projection stalled at the poison event: %+v", pr.Project)
 	}
 }
+
+// TestRebuildSwitchesReaders: a rebuild while the live projection runs
+// makes the new version live; the running projector and query service
+// follow it, and new writes show up through queries.
+func TestRebuildSwitchesReaders(t *testing.T) {
+	s := startStack(t)
+	last := workload(t, s, 5, 2)
+	waitFolded(t, s.JS, 1, last)
+	err := projector.Rebuild(context.Background(), s.JS, s.Log, 2, last, func(uint64) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := projector.CurrentVersion(context.Background(), s.JS); v != 2 {
+		t.Fatalf("current version %d", v)
+	}
+	p := s.Send(t, domain.CreateProject{Name: "after the switch", Path: "/after"})
+	var pr struct {
+		Project domain.ProjectState `json:"project"`
+	}
+	for range 100 { // the query service switches asynchronously
+		if err := s.Client.Query(context.Background(), "project.get", map[string]any{"project_id": p.ProjectID, "min_sequence": p.LastSequence}, &pr); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pr.Project.Name != "after the switch" {
+		t.Fatalf("project after switch: %+v", pr.Project)
+	}
+	if _, err := mustKV(t, s, projector.BucketsV(2).Projects).Get(context.Background(), p.ProjectID); err != nil {
+		t.Fatalf("the live projector did not move to v2: %v", err)
+	}
+}

@@ -44,10 +44,10 @@ func EnsureConsumers(ctx context.Context, js jetstream.JetStream, version int, p
 // Service runs the projections in this instance.
 type Service struct {
 	cfg         Config
+	follow      bool
 	js          jetstream.JetStream
 	log         *slog.Logger
 	projections []Projection
-	runners     []*runner
 }
 
 // New returns a projector running the given projections (All if none).
@@ -62,12 +62,49 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection)
 	if len(projections) == 0 {
 		projections = All
 	}
-	return &Service{cfg: cfg.withDefaults(), js: js, log: log, projections: projections}, nil
+	return &Service{cfg: cfg.withDefaults(), follow: cfg.Version == 0, js: js, log: log, projections: projections}, nil
 }
 
-// Run folds until ctx is done.
+// Run folds until ctx is done. With Config.Version 0 the instance follows
+// the live version: when a rebuild switches it, the instance moves to the
+// new version's consumers.
 func (s *Service) Run(ctx context.Context) error {
-	b := BucketsV(s.cfg.Version)
+	if s.follow {
+		return s.runFollowing(ctx)
+	}
+	return s.runVersion(ctx, s.cfg.Version)
+}
+
+func (s *Service) runFollowing(ctx context.Context) error {
+	for {
+		v, err := CurrentVersion(ctx, s.js)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		vctx, switchVersion := context.WithCancel(ctx)
+		go func() {
+			_ = WatchVersion(vctx, s.js, func(nv int) {
+				if nv != v {
+					s.log.Info("read model version switched", "from", v, "to", nv)
+					switchVersion()
+				}
+			})
+		}()
+		err = s.runVersion(vctx, v)
+		switchVersion()
+		if ctx.Err() != nil || err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Service) runVersion(ctx context.Context, version int) error {
+	cfg := s.cfg
+	cfg.Version = version
+	b := BucketsV(version)
 	kv, err := openBuckets(ctx, s.js, append(b.all(), contract.BucketMeta)...)
 	if ctx.Err() != nil {
 		return nil // stopped while starting
@@ -77,17 +114,16 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	for _, p := range s.projections {
-		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(s.cfg.Version))
+		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(version))
 		if ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("consumer %s: %w (run `peon setup`)", p.ConsumerName(s.cfg.Version), err)
+			return fmt.Errorf("consumer %s: %w (run `peon setup`)", p.ConsumerName(version), err)
 		}
-		r := newRunner(p, s.cfg, s.js, kv, s.log.With("instance", s.cfg.Instance))
-		s.runners = append(s.runners, r)
+		r := newRunner(p, cfg, s.js, kv, s.log.With("instance", s.cfg.Instance))
 		g.Go(func() error { return r.run(ctx, cons) })
 	}
-	s.log.Info("projector running", "instance", s.cfg.Instance, "version", s.cfg.Version)
+	s.log.Info("projector running", "instance", s.cfg.Instance, "version", version)
 	return g.Wait()
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -22,7 +23,8 @@ import (
 // Config tunes a query instance.
 type Config struct {
 	Instance string
-	// Version is the read model version read (1: the plain bucket names).
+	// Version is the read model version read (1: the plain bucket names);
+	// 0 follows the live version named in peon_meta.
 	Version int
 	// MaxWait bounds how long a query waits for min_sequence.
 	MaxWait time.Duration
@@ -37,16 +39,16 @@ type Service struct {
 	js       jetstream.JetStream
 	store    *eventstore.Store
 	log      *slog.Logger
-	kv       map[string]jetstream.KeyValue
-	buckets  projector.Buckets
 	progress *progress
+
+	mu      sync.RWMutex // guards the version being read
+	version int
+	kv      map[string]jetstream.KeyValue
+	buckets projector.Buckets
 }
 
 // New returns a query service over nc.
 func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
-	if cfg.Version == 0 {
-		cfg.Version = 1
-	}
 	if cfg.MaxWait == 0 {
 		cfg.MaxWait = 5 * time.Second
 	}
@@ -60,26 +62,64 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log,
-		buckets: projector.BucketsV(cfg.Version), progress: newProgress(), kv: map[string]jetstream.KeyValue{}}, nil
+	return &Service{cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log, progress: newProgress()}, nil
+}
+
+// use opens the buckets of read-model version v and reads from them.
+func (s *Service) use(ctx context.Context, v int) error {
+	b := projector.BucketsV(v)
+	kv := map[string]jetstream.KeyValue{}
+	for _, name := range []string{b.Projects, b.Threads, b.Messages, contract.BucketMeta} {
+		bucket, err := s.js.KeyValue(ctx, name)
+		if err != nil {
+			return fmt.Errorf("bucket %s: %w (run `peon setup`)", name, err)
+		}
+		kv[name] = bucket
+	}
+	s.mu.Lock()
+	s.version, s.buckets, s.kv = v, b, kv
+	s.mu.Unlock()
+	return nil
+}
+
+// reading returns the buckets of the version being read.
+func (s *Service) reading() (int, projector.Buckets, map[string]jetstream.KeyValue) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.version, s.buckets, s.kv
 }
 
 // Run serves queries until ctx is done.
 func (s *Service) Run(ctx context.Context) error {
-	for _, name := range []string{s.buckets.Projects, s.buckets.Threads, s.buckets.Messages, contract.BucketMeta} {
-		kv, err := s.js.KeyValue(ctx, name)
-		if err != nil {
-			return fmt.Errorf("bucket %s: %w (run `peon setup`)", name, err)
+	v := s.cfg.Version
+	if v == 0 {
+		var err error
+		if v, err = projector.CurrentVersion(ctx, s.js); err != nil {
+			return fmt.Errorf("read model version: %w", err)
 		}
-		s.kv[name] = kv
+	}
+	if err := s.use(ctx, v); err != nil {
+		return err
 	}
 	followCtx, stopFollowing := context.WithCancel(ctx)
 	defer stopFollowing()
+	_, _, kv := s.reading()
 	go func() {
-		if err := s.progress.follow(followCtx, s.kv[contract.BucketMeta]); err != nil {
+		if err := s.progress.follow(followCtx, kv[contract.BucketMeta]); err != nil {
 			s.log.Error("following projection progress", "err", err)
 		}
 	}()
+	if s.cfg.Version == 0 {
+		go func() {
+			_ = projector.WatchVersion(followCtx, s.js, func(nv int) {
+				if err := s.use(followCtx, nv); err != nil {
+					s.log.Error("switching read model version", "to", nv, "err", err)
+					return
+				}
+				s.log.Info("reading read model version", "version", nv)
+			})
+		}()
+	}
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name: contract.QueryService, Version: contract.ServiceVersion, QueueGroup: contract.QueryService,
 		Description: "Peon read model queries", Metadata: map[string]string{"instance": s.cfg.Instance},
@@ -89,13 +129,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g := svc.AddGroup(contract.QueryPrefix)
 	endpoints := map[string]micro.HandlerFunc{
-		"project.get":     handle(s, projector.Catalog.Key(s.cfg.Version), s.projectGet),
-		"project.list":    handle(s, projector.Catalog.Key(s.cfg.Version), s.projectList),
-		"thread.get":      handle(s, projector.Catalog.Key(s.cfg.Version), s.threadGet),
-		"thread.list":     handle(s, projector.Catalog.Key(s.cfg.Version), s.threadList),
-		"thread.messages": handle(s, projector.Transcript.Key(s.cfg.Version), s.threadMessages),
-		"events.since":    handle(s, "", s.eventsSince),
-		"status":          handle(s, "", s.status),
+		"project.get":     handle(s, &projector.Catalog, s.projectGet),
+		"project.list":    handle(s, &projector.Catalog, s.projectList),
+		"thread.get":      handle(s, &projector.Catalog, s.threadGet),
+		"thread.list":     handle(s, &projector.Catalog, s.threadList),
+		"thread.messages": handle(s, &projector.Transcript, s.threadMessages),
+		"events.since":    handle(s, nil, s.eventsSince),
+		"status":          handle(s, nil, s.status),
 	}
 	for token, h := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(token, ".", "-"), h, micro.WithEndpointSubject(token)); err != nil {
@@ -121,7 +161,7 @@ func (r Status) minSequence() uint64         { return r.MinSequence }
 
 // handle decodes a request, waits for min_sequence on the projection the
 // query reads, runs fn and replies. Each request runs on its own goroutine.
-func handle[Req minSequencer](s *Service, projection string, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
+func handle[Req minSequencer](s *Service, projection *projector.Projection, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
 	return func(req micro.Request) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
@@ -130,8 +170,9 @@ func handle[Req minSequencer](s *Service, projection string, fn func(context.Con
 			var r Req
 			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
 			var reply any
-			if err == nil && projection != "" {
-				err = s.progress.wait(ctx, projection, r.minSequence(), s.cfg.MaxWait)
+			if err == nil && projection != nil {
+				v, _, _ := s.reading()
+				err = s.progress.wait(ctx, projection.Key(v), r.minSequence(), s.cfg.MaxWait)
 			} else if err == nil && r.minSequence() > 0 {
 				err = s.waitAll(ctx, r.minSequence())
 			}
@@ -144,8 +185,9 @@ func handle[Req minSequencer](s *Service, projection string, fn func(context.Con
 }
 
 func (s *Service) waitAll(ctx context.Context, min uint64) error {
+	v, _, _ := s.reading()
 	for _, p := range projector.All {
-		if err := s.progress.wait(ctx, p.Key(s.cfg.Version), min, s.cfg.MaxWait); err != nil {
+		if err := s.progress.wait(ctx, p.Key(v), min, s.cfg.MaxWait); err != nil {
 			return err
 		}
 	}
@@ -154,7 +196,8 @@ func (s *Service) waitAll(ctx context.Context, min uint64) error {
 
 func (s *Service) projectGet(ctx context.Context, r ProjectGet) (any, error) {
 	var p domain.ProjectState
-	if err := s.get(ctx, s.buckets.Projects, r.ProjectID, &p); err != nil {
+	_, b, _ := s.reading()
+	if err := s.get(ctx, b.Projects, r.ProjectID, &p); err != nil {
 		return nil, notFound(err, domain.CodeProjectNotFound, "project", r.ProjectID)
 	}
 	return ProjectReply{Project: &p}, nil
@@ -162,7 +205,8 @@ func (s *Service) projectGet(ctx context.Context, r ProjectGet) (any, error) {
 
 func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
 	out := []*domain.ProjectState{}
-	err := s.each(ctx, s.buckets.Projects, ">", func(data []byte) error {
+	_, b, _ := s.reading()
+	err := s.each(ctx, b.Projects, ">", func(data []byte) error {
 		var p domain.ProjectState
 		if err := domain.Unmarshal(domain.MessagePack, data, &p); err != nil {
 			return err
@@ -176,7 +220,8 @@ func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
 
 func (s *Service) threadGet(ctx context.Context, r ThreadGet) (any, error) {
 	var t domain.ThreadState
-	if err := s.get(ctx, s.buckets.Threads, r.ThreadID, &t); err != nil {
+	_, b, _ := s.reading()
+	if err := s.get(ctx, b.Threads, r.ThreadID, &t); err != nil {
 		return nil, notFound(err, domain.CodeThreadNotFound, "thread", r.ThreadID)
 	}
 	return ThreadReply{Thread: &t}, nil
@@ -184,7 +229,8 @@ func (s *Service) threadGet(ctx context.Context, r ThreadGet) (any, error) {
 
 func (s *Service) threadList(ctx context.Context, r ThreadList) (any, error) {
 	out := []*domain.ThreadState{}
-	err := s.each(ctx, s.buckets.Threads, ">", func(data []byte) error {
+	_, b, _ := s.reading()
+	err := s.each(ctx, b.Threads, ">", func(data []byte) error {
 		var t domain.ThreadState
 		if err := domain.Unmarshal(domain.MessagePack, data, &t); err != nil {
 			return err
@@ -207,7 +253,8 @@ func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, er
 		limit = 100
 	}
 	var all []contract.MessageRecord
-	err := s.each(ctx, s.buckets.Messages, r.ThreadID+".>", func(data []byte) error {
+	_, b, _ := s.reading()
+	err := s.each(ctx, b.Messages, r.ThreadID+".>", func(data []byte) error {
 		var m contract.MessageRecord
 		if err := domain.Unmarshal(domain.MessagePack, data, &m); err != nil {
 			return err
@@ -265,7 +312,8 @@ func (s *Service) status(ctx context.Context, _ Status) (any, error) {
 	}
 	reply := StatusReply{Projections: map[string]ProjectionStatus{}}
 	for _, p := range projector.All {
-		rec, _ := s.progress.get(p.Key(s.cfg.Version))
+		v, _, _ := s.reading()
+		rec, _ := s.progress.get(p.Key(v))
 		st := ProjectionStatus{LastFolded: rec.LastFolded, StreamLast: info.State.LastSeq, Parked: rec.Parked, Degraded: rec.Parked > 0}
 		if st.StreamLast > st.LastFolded {
 			st.Lag = st.StreamLast - st.LastFolded
@@ -280,7 +328,8 @@ func (s *Service) get(ctx context.Context, bucket, key string, v any) error {
 	if !validKey(key) {
 		return jetstream.ErrKeyNotFound
 	}
-	e, err := s.kv[bucket].Get(ctx, key)
+	_, _, kv := s.reading()
+	e, err := kv[bucket].Get(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -289,7 +338,8 @@ func (s *Service) get(ctx context.Context, bucket, key string, v any) error {
 
 // each calls fn with the value of every key matching filter.
 func (s *Service) each(ctx context.Context, bucket, filter string, fn func([]byte) error) error {
-	w, err := s.kv[bucket].Watch(ctx, filter, jetstream.IgnoreDeletes())
+	_, _, kv := s.reading()
+	w, err := kv[bucket].Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
+)
+
+// peon runs the CLI in-process against the given NATS URL.
+func peon(t *testing.T, url string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := func(k string) string {
+		if k == "NATS_URL" {
+			return url
+		}
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	code := exitCode(run(ctx, args, env, &out, &errOut), &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// TestCLI runs every client subcommand's happy path and its clear errors
+// against a real stack.
+func TestCLI(t *testing.T) {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.StartIngest(t, "i0", ingest.Config{})
+	s.WaitServing(t)
+	url := s.Srv.ClientURL()
+
+	out, _, code := peon(t, url, "cmd", "project.create", "name=cli", "path=/cli")
+	var created contract.CommandReply
+	if code != 0 || json.Unmarshal([]byte(out), &created) != nil || created.ProjectID == "" {
+		t.Fatalf("project.create: %d %s", code, out)
+	}
+	out, _, code = peon(t, url, "cmd", "thread.create", "--json", `{"project_id":"`+created.ProjectID+`","title":"from the cli"}`)
+	var thread contract.CommandReply
+	if code != 0 || json.Unmarshal([]byte(out), &thread) != nil {
+		t.Fatalf("thread.create: %d %s", code, out)
+	}
+	out, _, code = peon(t, url, "cmd", "turn.start", "thread_id="+thread.ThreadID, "text=hello")
+	var turn contract.CommandReply
+	if code != 0 || json.Unmarshal([]byte(out), &turn) != nil {
+		t.Fatalf("turn.start: %d %s", code, out)
+	}
+	s.Publish(t, thread.ThreadID, turn.TurnID, "1", domain.TextDelta{MessageID: "a", Delta: "Hi from the agent"})
+	s.Publish(t, thread.ThreadID, turn.TurnID, "2", domain.TurnComplete{StopReason: "end_turn"})
+
+	waitOutput(t, func() string { o, _, _ := peon(t, url, "thread", "show", thread.ThreadID); return o }, "Hi from the agent")
+	checks := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"projects", "list"}, 0, "/cli"},
+		{[]string{"threads", "list", "--project", created.ProjectID}, 0, "from the cli"},
+		{[]string{"thread", "show", thread.ThreadID}, 0, "status Idle"},
+		{[]string{"thread", "show", "--json", thread.ThreadID}, 0, `"text": "Hi from the agent"`},
+		{[]string{"events", "tail", "--all", "--limit", "3"}, 0, "ThreadCreated"},
+		{[]string{"events", "tail", "--since", "1", "--thread", thread.ThreadID, "--json", "--limit", "1"}, 0, `"type":"ThreadCreated"`},
+		{[]string{"status"}, 0, "peon-decider"},
+		{[]string{"cmd", "project.create", "name=again", "path=/cli"}, 1, "duplicate_project_path"},
+		{[]string{"thread", "show", "nope"}, 1, "thread_not_found"},
+		{[]string{"cmd", "turn.start", "thread_id=nope", "text=x"}, 1, "thread_not_found"},
+		{[]string{"cmd", "turn.start", "thread_id=x", "bogus=1"}, 1, "bad_request"},
+		{[]string{"help"}, 0, "peon dev"},
+	}
+	for _, c := range checks {
+		out, errOut, code := peon(t, url, c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("peon %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(c.args, " "), code, c.code, c.want, out, errOut)
+		}
+	}
+}
+
+func TestCLIErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "no command"},
+		{[]string{"frobnicate"}, exitUsage, "unknown command"},
+		{[]string{"cmd"}, exitUsage, "peon cmd <name>"},
+		{[]string{"cmd", "no.such"}, exitUsage, "unknown command"},
+		{[]string{"cmd", "turn.start", "oops"}, exitUsage, "not key=value"},
+		{[]string{"decider", "--log-format", "xml", "--cache-entries", "0"}, exitUsage, "--log-format"},
+		{[]string{"dev", "--listen", "nonsense"}, exitUsage, "--listen"},
+		{[]string{"setup", "--replicas", "2"}, exitUsage, "--replicas"},
+		{[]string{"events", "tail", "--thread", "a.b"}, exitUsage, "not a valid id"},
+		{[]string{"projects", "list", "--nats-url", "nats://127.0.0.1:1"}, exitUnavailable, "connect"},
+		{[]string{"decider", "--nats-url", "nats://127.0.0.1:1"}, exitUnavailable, "connect"},
+		{[]string{"status", "--help"}, exitOK, "-json"},
+	}
+	for _, c := range cases {
+		out, errOut, code := peon(t, "nats://127.0.0.1:1", c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.want) {
+			t.Errorf("peon %s: exit %d (want %d), output lacks %q:\n%s%s", strings.Join(c.args, " "), code, c.code, c.want, out, errOut)
+		}
+	}
+}
+
+func waitOutput(t *testing.T, get func() string, want string) {
+	t.Helper()
+	for range 200 {
+		if strings.Contains(get(), want) {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatalf("never saw %q", want)
+}
+
+// TestDevEndToEnd builds the binary, runs `peon dev` on a free port and a
+// temporary data dir, drives it as a user would, stops it with SIGTERM,
+// restarts it on the same data and finds the same state.
+func TestDevEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	bin := filepath.Join(t.TempDir(), "peon")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	addr := freeAddr(t)
+	url := "nats://" + addr
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "dev", "--listen", addr, "--data-dir", data, "--log-format", "json")
+		var logs bytes.Buffer
+		cmd.Stderr = &logs
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		waitOutput(t, func() string { _, e, c := peon(t, url, "status"); return e + map[bool]string{true: "ready"}[c == 0] }, "ready")
+		return cmd
+	}
+	stop := func(cmd *exec.Cmd) {
+		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("peon dev exited with %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("peon dev did not stop within 15s of SIGTERM")
+		}
+		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			conn.Close()
+			t.Fatal("something still listens after peon dev stopped")
+		}
+	}
+
+	dev := start()
+	out, _, code := peon(t, url, "cmd", "project.create", "name=e2e", "path=/e2e")
+	var p contract.CommandReply
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil {
+		t.Fatalf("create project: %s", out)
+	}
+	out, _, _ = peon(t, url, "cmd", "thread.create", "project_id="+p.ProjectID, "title=e2e")
+	var th contract.CommandReply
+	_ = json.Unmarshal([]byte(out), &th)
+	out, _, _ = peon(t, url, "cmd", "turn.start", "thread_id="+th.ThreadID, "text=go")
+	var tu contract.CommandReply
+	_ = json.Unmarshal([]byte(out), &tu)
+	publishProvider(t, url, th.ThreadID, tu.TurnID)
+	waitOutput(t, func() string { o, _, _ := peon(t, url, "thread", "show", th.ThreadID); return o }, "status Idle")
+	before, _, _ := peon(t, url, "thread", "show", "--json", th.ThreadID)
+	if !strings.Contains(before, "streamed by the agent") {
+		t.Fatalf("transcript: %s", before)
+	}
+	stop(dev)
+
+	dev = start()
+	after, _, _ := peon(t, url, "thread", "show", "--json", th.ThreadID)
+	if after != before {
+		t.Fatalf("state differs after restart:\nbefore %s\nafter %s", before, after)
+	}
+	stop(dev)
+}
+
+// publishProvider streams a short turn as an adapter would, through NATS.
+func publishProvider(t *testing.T, url, thread, turn string) {
+	t.Helper()
+	s := peontest.Connect(t, url)
+	for i, word := range strings.Fields("streamed by the agent") {
+		s.Publish(t, thread, turn, "w"+string(rune('0'+i)), domain.TextDelta{MessageID: "m", Delta: word + " "})
+	}
+	s.Publish(t, thread, turn, "end", domain.TurnComplete{StopReason: "end_turn"})
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/services/projector"
+)
+
+// runRebuild replays the event stream into a fresh read-model version, then
+// switches readers to it (current.<bucket> in peon_meta).
+func runRebuild(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags("projector rebuild")
+	c := env.addConnFlags(fs)
+	version := fs.Int("version", 0, "version to build (default: the current one plus one)")
+	if err := parse(fs, args, env.stderr); err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	if *version < 0 || *version == 1 {
+		return usagef("--version must be 2 or more")
+	}
+	nc, err := c.connect("rebuild")
+	if err != nil {
+		return err
+	}
+	defer drain(nc)
+	js, _ := jetstream.New(nc)
+	log := c.logger(env.stderr)
+	current, err := projector.CurrentVersion(ctx, js)
+	if err != nil {
+		return unavailableError{err}
+	}
+	if *version == 0 {
+		*version = current + 1
+	}
+	stream, err := js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return unavailableError{err}
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return unavailableError{err}
+	}
+	target := info.State.LastSeq
+	start := time.Now()
+	err = projector.Rebuild(ctx, js, log, *version, target, func(folded uint64) {
+		if target > 0 {
+			fmt.Fprintf(env.stderr, "\r%s %d/%d events", bar(float64(folded)/float64(target)), folded, target)
+		}
+	})
+	fmt.Fprintln(env.stderr)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	fmt.Fprintf(env.stdout, "read model v%d built from %d events in %s (%.0f events/s); readers switched from v%d\n",
+		*version, target, elapsed.Round(time.Millisecond), float64(target)/elapsed.Seconds(), current)
+	return nil
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/client"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/query"
+)
+
+// runThread: peon thread show ID | peon thread watch ID.
+func runThread(ctx context.Context, env *environment, args []string) error {
+	if len(args) < 1 || (args[0] != "show" && args[0] != "watch") {
+		return usagef("peon thread show ID | peon thread watch ID")
+	}
+	verb := args[0]
+	var asJSON bool
+	c, conn, rest, closeConn, err := env.clientSetup("thread "+verb, args[1:], func(fs *flagSet) {
+		if verb == "show" {
+			fs.BoolVar(&asJSON, "json", false, "print JSON")
+		}
+	}, func(rest []string) error {
+		if len(rest) != 1 || !domain.ValidID(rest[0]) {
+			return usagef("peon thread %s ID: give one valid thread id", verb)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	defer closeConn()
+	id := rest[0]
+	var tr query.ThreadReply
+	if err := c.Query(ctx, "thread.get", query.ThreadGet{ThreadID: id}, &tr); err != nil {
+		return printReply(env.stdout, nil, err)
+	}
+	var msgs query.MessagesReply
+	if err := c.Query(ctx, "thread.messages", query.ThreadMessages{ThreadID: id, Limit: 1000}, &msgs); err != nil {
+		return printReply(env.stdout, nil, err)
+	}
+	if asJSON {
+		return printReply(env.stdout, map[string]any{"thread": tr.Thread, "messages": msgs.Messages}, nil)
+	}
+	printThread(env.stdout, tr.Thread, msgs.Messages)
+	if verb == "show" {
+		return nil
+	}
+	return watchThread(ctx, env.stdout, c, conn, id, msgs.Messages)
+}
+
+func printThread(w io.Writer, t *domain.ThreadState, msgs []contract.MessageRecord) {
+	fmt.Fprintf(w, "thread %s  %q  project %s  model %s\n", t.ID, t.Title, t.ProjectID, t.Model)
+	fmt.Fprintf(w, "status %s", t.Status)
+	if t.LastError != "" {
+		fmt.Fprintf(w, " (%s)", t.LastError)
+	}
+	fmt.Fprintf(w, "  turns %d  pending %d  checkpoints %d  git operations %d\n\n",
+		len(t.Turns), countPending(t), len(t.Checkpoints), len(t.GitOperations))
+	for _, m := range msgs {
+		printMessage(w, m)
+	}
+}
+
+func countPending(t *domain.ThreadState) int {
+	n := 0
+	for _, p := range t.PendingActions {
+		if p.Resolution == domain.ResolutionPending {
+			n++
+		}
+	}
+	return n
+}
+
+func printMessage(w io.Writer, m contract.MessageRecord) {
+	marker := ""
+	if m.Streaming {
+		marker = " …"
+	}
+	fmt.Fprintf(w, "[%s]%s\n%s\n\n", m.Role, marker, strings.TrimRight(m.Text, "\n"))
+}
+
+// watchThread follows the thread's transcript keys and prints text as it
+// streams: new messages whole, growing ones by their new part.
+func watchThread(ctx context.Context, w io.Writer, c *client.Client, conn *connFlags, id string, seen []contract.MessageRecord) error {
+	nc, err := conn.connect("thread watch")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.KeyValue(ctx, contract.BucketMessages)
+	if err != nil {
+		return unavailableError{err}
+	}
+	printed := map[string]int{}
+	for _, m := range seen {
+		printed[m.MessageID] = len(m.Text)
+	}
+	watcher, err := kv.Watch(ctx, id+".>", jetstream.UpdatesOnly())
+	if err != nil {
+		return unavailableError{err}
+	}
+	defer func() { _ = watcher.Stop() }()
+	fmt.Fprintln(w, "--- watching (Ctrl-C to stop) ---")
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-watcher.Updates():
+			if !ok {
+				return nil
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			var m contract.MessageRecord
+			if domain.Unmarshal(domain.MessagePack, e.Value(), &m) != nil {
+				continue
+			}
+			done, known := printed[m.MessageID]
+			switch {
+			case !known:
+				fmt.Fprintf(w, "\n[%s]\n%s", m.Role, m.Text)
+			case len(m.Text) > done:
+				fmt.Fprint(w, m.Text[done:])
+			}
+			printed[m.MessageID] = len(m.Text)
+			if !m.Streaming && known {
+				fmt.Fprintln(w)
+			}
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package projector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// The live read-model version is named in peon_meta by current.<bucket>
+// (one key per bucket, all switched together; the threads key is read).
+// Without the keys, version 1 (the plain bucket names) is live.
+
+// CurrentVersion returns the live read-model version.
+func CurrentVersion(ctx context.Context, js jetstream.JetStream) (int, error) {
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return 0, err
+	}
+	e, err := meta.Get(ctx, contract.MetaCurrentPrefix+contract.BucketThreads)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 1, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return versionOf(string(e.Value()))
+}
+
+// versionOf reads the version from a bucket name (peon_threads_v3 -> 3).
+func versionOf(bucket string) (int, error) {
+	_, v, found := strings.Cut(bucket, "_v")
+	if !found {
+		return 1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 2 {
+		return 0, fmt.Errorf("bucket name %q does not end in a version", bucket)
+	}
+	return n, nil
+}
+
+// SetCurrentVersion switches readers (and following projectors) to version v.
+func SetCurrentVersion(ctx context.Context, js jetstream.JetStream, v int) error {
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return err
+	}
+	b := BucketsV(v)
+	for plain, name := range map[string]string{contract.BucketProjects: b.Projects, contract.BucketMessages: b.Messages,
+		contract.BucketThreads: b.Threads} { // threads last: it is the key readers watch
+		if _, err := meta.PutString(ctx, contract.MetaCurrentPrefix+plain, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WatchVersion calls changed with every new live version until ctx is done.
+func WatchVersion(ctx context.Context, js jetstream.JetStream, changed func(int)) error {
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return err
+	}
+	w, err := meta.Watch(ctx, contract.MetaCurrentPrefix+contract.BucketThreads, jetstream.UpdatesOnly())
+	if err != nil {
+		return err
+	}
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-w.Updates():
+			if !ok {
+				return nil
+			}
+			if e == nil || e.Operation() != jetstream.KeyValuePut {
+				continue
+			}
+			if v, err := versionOf(string(e.Value())); err == nil {
+				changed(v)
+			}
+		}
+	}
+}
+
+// Rebuild folds the whole stream into read-model version v (new buckets and
+// consumers) until it has folded sequence target, then makes it live. The
+// live projection keeps running meanwhile; projectors and query services
+// that follow the current version switch over when it flips.
+func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v int, target uint64, progress func(uint64)) error {
+	stream, err := js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return err
+	}
+	replicas := stream.CachedInfo().Config.Replicas
+	if err := EnsureBuckets(ctx, js, BucketsV(v), BucketConfig{Replicas: replicas}); err != nil {
+		return err
+	}
+	if err := EnsureConsumers(ctx, js, v, All...); err != nil {
+		return err
+	}
+	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 1000}, log)
+	if err != nil {
+		return err
+	}
+	rctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(rctx) }()
+	defer func() { stop(); <-done }()
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		folded := uint64(0)
+		for i, p := range All {
+			var rec contract.ProgressRecord
+			if e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v)); err == nil {
+				_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
+			}
+			if i == 0 || rec.LastFolded < folded {
+				folded = rec.LastFolded
+			}
+		}
+		progress(folded)
+		if folded >= target {
+			return SetCurrentVersion(ctx, js, v)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-done:
+			return fmt.Errorf("rebuild projector stopped: %w", err)
+		case <-tick.C:
+		}
+	}
+}
