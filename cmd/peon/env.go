@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/lmittmann/tint"
@@ -114,7 +113,7 @@ func (c *connFlags) logger(w io.Writer) *slog.Logger {
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl}))
 	}
-	return slog.New(tint.NewHandler(w, &tint.Options{Level: lvl, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}))
+	return slog.New(tint.NewTextHandler(w, &tint.Options{Level: lvl, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}))
 }
 
 func isTerminal(w io.Writer) bool {
@@ -145,5 +144,3 @@ func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("peon "+name, flag.ContinueOnError)
 	return fs
 }
-
-func trimmed(s string) string { return strings.TrimSpace(s) }

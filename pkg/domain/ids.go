@@ -29,11 +29,3 @@ func checkID(field, id string) error {
 	}
 	return nil
 }
-
-// checkOptionalID is checkID for fields that may be left empty.
-func checkOptionalID(field, id string) error {
-	if id == "" {
-		return nil
-	}
-	return checkID(field, id)
-}

@@ -23,10 +23,6 @@ func newDirty() *dirty {
 		messages: map[string]*threadAgg{}, deleted: map[string]*threadAgg{}}
 }
 
-func (d *dirty) empty() bool {
-	return len(d.projects)+len(d.threads)+len(d.messages)+len(d.deleted) == 0 && d.selected == nil
-}
-
 // fold applies one stored event to the state the projection keeps and
 // marks what it changed. Events already folded (a redelivery) are skipped.
 func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) error {
