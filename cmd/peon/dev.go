@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/embednats"
 	"github.com/peonhq/peon/pkg/provision"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/simulator"
 	"golang.org/x/sync/errgroup"
 )
@@ -68,7 +69,9 @@ func runDev(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	js, _ := jetstream.New(admin)
-	err = provision.Run(ctx, js, provision.Options{})
+	// One process hands over to nobody: a short ack wait keeps the wait
+	// for a previous run's unacked provider events (see ingest.Timing) short.
+	err = provision.Run(ctx, js, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}})
 	admin.Close()
 	if err != nil {
 		return err

@@ -83,6 +83,7 @@ Use it:
   peon thread show ID | peon thread watch ID
   peon projects list | peon threads list [--project ID]
   peon status
+  peon bench [--quick] [--json] [--sync-always]   load generator on its own embedded server
 
 Connection (flags or environment): --nats-url (NATS_URL, default nats://127.0.0.1:4222),
 --creds (NATS_CREDS), --tls-cert/--tls-key/--tls-ca (NATS_TLS_CERT/KEY/CA),
@@ -126,6 +127,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runList(ctx, env, cmd, rest)
 	case "status":
 		return runStatus(ctx, env, rest)
+	case "bench":
+		return runBench(ctx, env, rest)
 	}
 	return usagef("unknown command %q", cmd)
 }

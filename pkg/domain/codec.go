@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -152,31 +153,53 @@ func (p *ProviderEventEnvelope) DecodeMsgpack(dec *msgpack.Decoder) error {
 	return p.decode(MessagePack, raw)
 }
 
+// peekType reads the "type" string of a MessagePack map, skipping the rest.
+func peekType(data []byte) (string, error) {
+	dec := newDecoder(data)
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return "", err
+	}
+	if n < 0 {
+		return "", errNotObject
+	}
+	tag := ""
+	for range n {
+		key, err := dec.DecodeString()
+		if err != nil {
+			return "", err
+		}
+		if key == "type" {
+			if tag, err = dec.DecodeString(); err != nil {
+				return "", errTypeNotString
+			}
+			continue
+		}
+		if err := dec.Skip(); err != nil {
+			return "", err
+		}
+	}
+	return tag, nil
+}
+
 func (p ProviderEventEnvelope) encode(enc Encoding) ([]byte, error) {
 	if p.ProviderEvent == nil {
 		return marshal(enc, nil)
 	}
-	// The flat tagged form is the struct's fields plus "type": go through
-	// a generic map, keeping numbers exact.
-	fields, err := marshal(JSON, p.ProviderEvent)
-	if err != nil {
-		return nil, err
-	}
-	var obj map[string]any
-	if err := unmarshal(JSON, fields, &obj); err != nil {
-		return nil, err
-	}
-	if obj, err = normalizeMap(obj); err != nil {
-		return nil, err
-	}
-	obj["type"] = p.ProviderEventType()
-	return marshal(enc, obj)
+	// The flat tagged form is the struct's fields plus "type".
+	return marshal(enc, taggedFields(p.ProviderEvent))
 }
 
 func (p *ProviderEventEnvelope) decode(enc Encoding, data []byte) error {
-	_, tag, err := objectKeys(enc, data)
+	var tag string
+	var err error
+	if enc == MessagePack {
+		tag, err = peekType(data)
+	} else {
+		_, tag, err = objectKeys(enc, data)
+	}
 	if err != nil {
-		return Errorf(CodeBadRequest, "provider event: %v", err)
+		return Errorf(CodeBadRequest, "provider event: %v", cleanErr(err))
 	}
 	t, ok := providerEventTypes[tag]
 	if !ok {
@@ -210,11 +233,7 @@ func (b *ProviderEventBatchItem) UnmarshalJSON(data []byte) error {
 
 // DecodeMsgpack decodes a batch item strictly (both fields required).
 func (b *ProviderEventBatchItem) DecodeMsgpack(dec *msgpack.Decoder) error {
-	raw, err := dec.DecodeRaw()
-	if err != nil {
-		return err
-	}
-	return decodeStrict(MessagePack, raw, (*batchItemFields)(b), "provider event batch item", "")
+	return decodeStructMsgpack(dec, (*batchItemFields)(b), "provider event batch item", "")
 }
 
 // Marshal encodes any value (a reply, a read-model record) in enc, with the
@@ -249,4 +268,25 @@ func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 		return err
 	}
 	return decodeStrict(enc, data, v, "request", "")
+}
+
+// taggedFields returns a provider event's wire fields with its type tag,
+// leaving out empty optional fields as the struct tags say.
+func taggedFields(pe ProviderEvent) map[string]any {
+	m := map[string]any{"type": pe.ProviderEventType()}
+	rv := reflect.ValueOf(pe)
+	rt := rv.Type()
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		fv := rv.Field(i)
+		if opts == "omitempty" && fv.IsZero() {
+			continue
+		}
+		m[name] = fv.Interface()
+	}
+	return m
 }

@@ -16,6 +16,10 @@ import (
 type fieldSet struct {
 	known    map[string]bool
 	required []string
+	// index maps a field name to its struct field index.
+	index map[string]int
+	// requiredIndex lists the indexes of the required fields.
+	requiredIndex []int
 }
 
 var fieldSets sync.Map // reflect.Type -> *fieldSet
@@ -26,7 +30,7 @@ func fieldsOf(t reflect.Type) *fieldSet {
 	if fs, ok := fieldSets.Load(t); ok {
 		return fs.(*fieldSet)
 	}
-	fs := &fieldSet{known: map[string]bool{"type": true}}
+	fs := &fieldSet{known: map[string]bool{"type": true}, index: map[string]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
@@ -34,8 +38,10 @@ func fieldsOf(t reflect.Type) *fieldSet {
 			continue
 		}
 		fs.known[name] = true
+		fs.index[name] = i
 		if f.Tag.Get("required") == "true" {
 			fs.required = append(fs.required, name)
+			fs.requiredIndex = append(fs.requiredIndex, i)
 		}
 	}
 	fieldSets.Store(t, fs)
@@ -65,6 +71,9 @@ func (fs *fieldSet) checkKeys(what, wantType string, keys map[string]bool, typeT
 // refusing unknown fields and missing required ones. The MessagePack input
 // must have passed checkMsgpack.
 func decodeStrict(enc Encoding, data []byte, v any, what, wantType string) error {
+	if enc == MessagePack {
+		return decodeStructMsgpack(newDecoder(data), v, what, wantType)
+	}
 	fs := fieldsOf(reflect.TypeOf(v).Elem())
 	keys, tag, err := objectKeys(enc, data)
 	if err != nil {
@@ -145,10 +154,66 @@ func unmarshal(enc Encoding, data []byte, v any) error {
 		dec.UseNumber() // keep free-form numbers exact; normalizeValue decides their type
 		return dec.Decode(v)
 	}
+	return newDecoder(data).Decode(v)
+}
+
+func newDecoder(data []byte) *msgpack.Decoder {
 	dec := msgpack.NewDecoder(bytes.NewReader(data))
 	dec.SetCustomStructTag("json")
 	dec.UseLooseInterfaceDecoding(true)
-	return dec.Decode(v)
+	return dec
+}
+
+// decodeStructMsgpack decodes one MessagePack map from dec into the struct
+// v points to, in a single pass: unknown keys and missing required fields
+// are errors, a "type" key must equal wantType (when given). Nested values
+// with their own decoders (provider event envelopes) decode from the same
+// stream, so nothing is decoded twice.
+func decodeStructMsgpack(dec *msgpack.Decoder, v any, what, wantType string) error {
+	rv := reflect.ValueOf(v).Elem()
+	fs := fieldsOf(rv.Type())
+	n, err := dec.DecodeMapLen()
+	if err != nil {
+		return Errorf(CodeBadRequest, "%s: %v", what, cleanErr(err))
+	}
+	if n < 0 {
+		return Errorf(CodeBadRequest, "%s: %v", what, errNotObject)
+	}
+	seen := make([]bool, rv.NumField())
+	for range n {
+		key, err := dec.DecodeString()
+		if err != nil {
+			return Errorf(CodeBadRequest, "%s: field name: %v", what, cleanErr(err))
+		}
+		i, ok := fs.index[key]
+		if !ok && key == "type" {
+			tag, err := dec.DecodeString()
+			if err != nil {
+				return Errorf(CodeBadRequest, "%s: %v", what, errTypeNotString)
+			}
+			if wantType != "" && tag != wantType {
+				return Errorf(CodeBadRequest, "%s: type %q does not match %q", what, tag, wantType)
+			}
+			continue
+		}
+		if !ok {
+			return Errorf(CodeBadRequest, "%s: unknown field %q", what, key)
+		}
+		if err := dec.DecodeValue(rv.Field(i)); err != nil {
+			var nested *DeciderError
+			if errors.As(err, &nested) {
+				return nested
+			}
+			return Errorf(CodeBadRequest, "%s: field %q: %v", what, key, cleanErr(err))
+		}
+		seen[i] = true
+	}
+	for k, i := range fs.requiredIndex {
+		if !seen[i] {
+			return Errorf(CodeBadRequest, "%s: missing required field %q", what, fs.required[k])
+		}
+	}
+	return nil
 }
 
 func marshal(enc Encoding, v any) ([]byte, error) {

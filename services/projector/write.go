@@ -76,8 +76,19 @@ func (r *runner) put(ctx context.Context, bucket, key string, v any, seq uint64,
 // so a stalled instance that wakes up can never overwrite newer state.
 func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte, seq uint64, revs *revisions) error {
 	kv := r.kv[bucket]
-	for range 5 {
+	for attempt := range 5 {
 		rev, known := revs.get(key)
+		if !known && attempt == 0 {
+			// Most keys a projection has not seen yet are new (a new message,
+			// or every key of a rebuild): try to create first, and look only
+			// when the key turns out to exist.
+			if newRev, err := kv.Create(ctx, key, value); err == nil {
+				revs.set(key, newRev)
+				return nil
+			} else if !isWrongRevision(err) {
+				return err
+			}
+		}
 		if !known {
 			e, err := r.kvGet(ctx, bucket, key)
 			if err != nil {

@@ -140,12 +140,14 @@ func (s *Service) Run(ctx context.Context) error {
 			s.work(ctx, queues[i])
 		}()
 	}
-	cc, err := cons.Consume(func(m jetstream.Msg) {
-		it := decode(m)
+	dispatch := func(it item) {
 		h := fnv.New32a()
 		_, _ = h.Write([]byte(it.threadID))
 		queues[h.Sum32()%uint32(len(queues))] <- it
-	}, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(2*s.cfg.MaxBatch))
+	}
+	gate := newSettleGate(cons.CachedInfo().Config.AckWait, dispatch)
+	cc, err := cons.Consume(func(m jetstream.Msg) { gate.receive(decode(m)) },
+		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(2*s.cfg.MaxBatch))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", ConsumerName, err)
 	}

@@ -19,8 +19,11 @@ const PriorityGroup = "peon"
 // outlives the ack wait: when the pinned instance stops or dies, every event
 // delivered to it and not acked — given back, lost in flight, or held by a
 // dead process — is due for redelivery before another instance is pinned,
-// so it comes back first, in stream order. An instance never unpins itself
-// for the same reason: it cannot know what is still in flight to it.
+// so it comes back first. An instance never unpins itself for the same
+// reason: it cannot know what is still in flight to it. A newly pinned
+// instance also holds what it receives for one ack wait and sorts it by
+// stream sequence before ingesting (see settleGate), so stragglers of the
+// previous instance are put back in order.
 type Timing struct {
 	AckWait, PinnedTTL time.Duration
 }

@@ -1,0 +1,313 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/embednats"
+	"github.com/peonhq/peon/pkg/loadgen"
+	"github.com/peonhq/peon/pkg/provision"
+	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/projector"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
+	"github.com/peonhq/peon/services/query"
+)
+
+// benchSizes are the sizes of a run.
+type benchSizes struct {
+	raw, streamDeltas, rebuild, memEvents, memThreads int
+	commandFor                                        time.Duration
+	clients, instances, streamThreads                 []int
+}
+
+var (
+	fullRun  = benchSizes{raw: 100_000, streamDeltas: 200_000, rebuild: 1_000_000, memEvents: 1_000_000, memThreads: 10_000, commandFor: 8 * time.Second, clients: []int{1, 16, 64}, instances: []int{1, 2}, streamThreads: []int{1, 100, 1000}}
+	quickRun = benchSizes{raw: 10_000, streamDeltas: 10_000, rebuild: 20_000, memEvents: 8_000, memThreads: 500, commandFor: 1500 * time.Millisecond, clients: []int{1, 16}, instances: []int{1}, streamThreads: []int{1, 100}}
+)
+
+// runBench runs the load generator on its own embedded server (so it never
+// writes benchmark data into a real deployment) and prints each figure
+// beside its raw JetStream baseline measured in the same run.
+func runBench(ctx context.Context, env *environment, args []string) error {
+	fs := newFlags("bench")
+	quick := fs.Bool("quick", false, "a short run of every scenario (under a minute)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	syncAlways := fs.Bool("sync-always", false, "fsync every write (the production setting)")
+	only := fs.String("scenarios", "raw,commands,stream,rebuild,memory", "scenarios to run")
+	dataDir := fs.String("data-dir", "", "JetStream directory (default: a temporary one)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
+	if err := parse(fs, args, env.stderr); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	sizes := fullRun
+	if *quick {
+		sizes = quickRun
+	}
+	run := map[string]bool{}
+	for _, s := range strings.Split(*only, ",") {
+		switch s = strings.TrimSpace(s); s {
+		case "raw", "commands", "stream", "rebuild", "memory":
+			run[s] = true
+		default:
+			return usagef("unknown scenario %q", s)
+		}
+	}
+	if *dataDir == "" {
+		dir, err := os.MkdirTemp("", "peon-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dataDir = dir
+	}
+	srv, err := embednats.Start(embednats.Config{Host: "127.0.0.1", Port: -1, StoreDir: *dataDir, SyncAlways: *syncAlways, Name: "peon-bench"})
+	if err != nil {
+		return err
+	}
+	defer srv.Shutdown()
+	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
+		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
+	b := &benchStack{url: srv.ClientURL(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), progress: env.stderr}
+	defer b.stopAll()
+	if err := b.start(ctx); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := b.scenarios(ctx, run, sizes, report); err != nil {
+		return err
+	}
+	report.Duration = time.Since(start).Round(time.Second).String()
+	compare(report, sizes)
+	fmt.Fprintln(env.stderr)
+	if *asJSON {
+		return printReply(env.stdout, report, nil)
+	}
+	printReport(env.stdout, report)
+	return nil
+}
+
+// benchStack is Peon running in this process for the benchmark.
+type benchStack struct {
+	url      string
+	log      *slog.Logger
+	progress io.Writer
+	admin    *nats.Conn
+	js       jetstream.JetStream
+	stops    map[string]func()
+	deciders []func()
+}
+
+func (b *benchStack) start(ctx context.Context) error {
+	var err error
+	if b.admin, err = nats.Connect(b.url); err != nil {
+		return err
+	}
+	if b.js, err = jetstream.New(b.admin); err != nil {
+		return err
+	}
+	if err := provision.Run(ctx, b.js, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
+		return err
+	}
+	b.stops = map[string]func(){}
+	b.addDecider(decider.Config{})
+	for _, role := range []string{"projector", "query", "provider-ingest"} {
+		b.run(role, func(nc *nats.Conn) (service, error) {
+			switch role {
+			case "projector":
+				return projector.New(nc, projector.Config{Instance: "bench"}, b.log)
+			case "query":
+				return query.New(nc, query.Config{Instance: "bench"}, b.log)
+			}
+			return ingest.New(nc, ingest.Config{Instance: "bench"}, b.log)
+		})
+	}
+	time.Sleep(200 * time.Millisecond) // let the services subscribe
+	return nil
+}
+
+// run starts a service on its own connection; the returned stop waits for it.
+func (b *benchStack) run(name string, build func(*nats.Conn) (service, error)) func() {
+	nc, err := nats.Connect(b.url)
+	if err != nil {
+		return func() {}
+	}
+	svc, err := build(nc)
+	if err != nil {
+		nc.Close()
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = svc.Run(ctx); close(done) }()
+	stop := func() { cancel(); <-done; nc.Close() }
+	b.stops[name] = stop
+	return stop
+}
+
+func (b *benchStack) addDecider(cfg decider.Config) *decider.Service {
+	var svc *decider.Service
+	name := fmt.Sprint("decider-", len(b.deciders))
+	stop := b.run(name, func(nc *nats.Conn) (service, error) {
+		var err error
+		cfg.Instance = name
+		svc, err = decider.New(nc, cfg, b.log)
+		return svc, err
+	})
+	b.deciders = append(b.deciders, stop)
+	delete(b.stops, name)
+	return svc
+}
+
+func (b *benchStack) stopDeciders() {
+	for _, stop := range b.deciders {
+		stop()
+	}
+	b.deciders = nil
+}
+
+func (b *benchStack) stopAll() {
+	b.stopDeciders()
+	for _, stop := range b.stops {
+		stop()
+	}
+	if b.admin != nil {
+		b.admin.Close()
+	}
+}
+
+func (b *benchStack) say(format string, args ...any) {
+	fmt.Fprintf(b.progress, "\r\033[K"+format, args...)
+}
+
+func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes benchSizes, r *loadgen.Report) error {
+	events, err := b.js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return err
+	}
+	like := events.CachedInfo().Config
+	if run["raw"] {
+		b.say("raw JetStream baselines: %d messages of 256 B", sizes.raw)
+		if err := loadgen.Raw(ctx, b.js, like, sizes.raw, 256, r); err != nil {
+			return fmt.Errorf("raw: %w", err)
+		}
+	}
+	if run["commands"] {
+		for _, instances := range sizes.instances {
+			for len(b.deciders) < instances {
+				b.addDecider(decider.Config{})
+			}
+			time.Sleep(100 * time.Millisecond)
+			for _, clients := range sizes.clients {
+				name := fmt.Sprintf("commands.c%d_i%d", clients, instances)
+				b.say("%s: %d clients, %d decider instances, %s", name, clients, instances, sizes.commandFor)
+				if err := loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if run["stream"] {
+		for _, threads := range sizes.streamThreads {
+			b.say("stream: %d deltas on %d threads", sizes.streamDeltas, threads)
+			if err := loadgen.Stream(ctx, b.admin, threads, sizes.streamDeltas, r); err != nil {
+				return fmt.Errorf("stream: %w", err)
+			}
+		}
+	}
+	if run["rebuild"] {
+		b.stops["projector"]() // measure the rebuild alone
+		delete(b.stops, "projector")
+		b.say("rebuild: writing %d events", sizes.rebuild)
+		if err := loadgen.FillStream(ctx, b.js, sizes.rebuild, 1000); err != nil {
+			return err
+		}
+		err := loadgen.Rebuild(ctx, b.js, b.log, r, func(done, total uint64) {
+			b.say("rebuild %s %d/%d events", bar(float64(done)/float64(max(total, 1))), done, total)
+		})
+		if err != nil {
+			return fmt.Errorf("rebuild: %w", err)
+		}
+	}
+	if run["memory"] {
+		b.stopDeciders()
+		const limit = 64 << 20
+		svc := b.addDecider(decider.Config{CacheBytes: limit})
+		time.Sleep(100 * time.Millisecond)
+		b.say("memory: %d events over %d threads through one decider (cache limit 64 MiB)", sizes.memEvents, sizes.memThreads)
+		err := loadgen.Memory(ctx, b.admin, sizes.memEvents, sizes.memThreads, limit, func() int64 { return svc.Stats().CachedBytes }, r)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compare attaches each figure's baseline and target.
+func compare(r *loadgen.Report, sizes benchSizes) {
+	top := sizes.clients[len(sizes.clients)-1]
+	for _, i := range sizes.instances {
+		r.Compare(fmt.Sprintf("commands.c%d_i%d.events", top, i), "raw.async_publish", 0.5, true)
+		r.Compare(fmt.Sprintf("commands.c1_i%d.p50", i), "raw.sync_publish.p50", 1.5, false)
+	}
+	for _, t := range sizes.streamThreads {
+		name := fmt.Sprintf("stream.threads_%d.deltas", t)
+		f, _ := r.Get(name)
+		r.Add(loadgen.Figure{Name: name + "_vs_pipeline", Value: f.Value, Unit: f.Unit})
+		r.Compare(name, "raw.async_publish", 1.0, true)
+		r.Compare(name+"_vs_pipeline", "raw.pipeline", 0.8, true)
+	}
+	r.Compare("rebuild.events", "raw.ordered_read_events", 0.5, true)
+}
+
+func printReport(w io.Writer, r *loadgen.Report) {
+	fmt.Fprintf(w, "machine: %s\nserver: %s, embedded, file storage, R1, sync %s\nstarted %s, took %s\n\n",
+		r.Machine, r.Server, r.Sync, r.Started.Format(time.RFC3339), r.Duration)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tVALUE\tUNIT\tRATIO\tTARGET\tMET")
+	for _, f := range r.Figures {
+		ratio, met := "", ""
+		if f.Baseline != "" {
+			ratio = fmt.Sprintf("%.2f×", f.Ratio)
+		}
+		if f.Met != nil {
+			met = map[bool]string{true: "yes", false: "NO"}[*f.Met]
+		}
+		fmt.Fprintf(tw, "%s\t%.4g\t%s\t%s\t%s\t%s\n", f.Name, f.Value, f.Unit, ratio, f.Target, met)
+	}
+	tw.Flush()
+}
+
+func machine() string {
+	model := runtime.GOARCH
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	return fmt.Sprintf("%s, %d CPUs, %s/%s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
+}

@@ -1,0 +1,120 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	rawStream  = "PEON_BENCH_RAW"
+	rawSubject = "peon.bench.raw"
+)
+
+// rawScratch creates an empty scratch stream with the event stream's
+// storage and replicas, so raw figures are comparable.
+func rawScratch(ctx context.Context, js jetstream.JetStream, like jetstream.StreamConfig) (jetstream.Stream, error) {
+	_ = js.DeleteStream(ctx, rawStream)
+	return js.CreateStream(ctx, jetstream.StreamConfig{Name: rawStream, Subjects: []string{rawSubject + ".>"},
+		Storage: like.Storage, Replicas: like.Replicas, AllowAtomicPublish: true})
+}
+
+// Raw measures the baselines on a scratch stream: sync publish (one client,
+// one request in flight), async publish (windowed), an ordered read, and
+// publish+read run as one pipeline.
+func Raw(ctx context.Context, js jetstream.JetStream, like jetstream.StreamConfig, n, size int, r *Report) error {
+	defer func() { _ = js.DeleteStream(context.Background(), rawStream) }()
+	if _, err := rawScratch(ctx, js, like); err != nil {
+		return fmt.Errorf("scratch stream: %w", err)
+	}
+	data := make([]byte, size)
+
+	nSync := min(n, 3000)
+	lat := make(latencies, 0, nSync)
+	start := time.Now()
+	for i := range nSync {
+		t := time.Now()
+		if _, err := js.Publish(ctx, fmt.Sprintf("%s.%d", rawSubject, i%64), data); err != nil {
+			return err
+		}
+		lat = append(lat, time.Since(t))
+	}
+	r.Add(Figure{Name: "raw.sync_publish", Value: float64(nSync) / time.Since(start).Seconds(), Unit: "msgs/s"})
+	r.Add(Figure{Name: "raw.sync_publish.p50", Value: ms(lat.percentile(0.5)), Unit: "ms"})
+	r.Add(Figure{Name: "raw.sync_publish.p99", Value: ms(lat.percentile(0.99)), Unit: "ms"})
+
+	rate, err := asyncPublish(ctx, js, n, data)
+	if err != nil {
+		return err
+	}
+	r.Add(Figure{Name: "raw.async_publish", Value: rate, Unit: "msgs/s"})
+
+	start = time.Now()
+	if err := orderedRead(ctx, js, rawStream, uint64(nSync+n)); err != nil {
+		return err
+	}
+	r.Add(Figure{Name: "raw.ordered_read", Value: float64(nSync+n) / time.Since(start).Seconds(), Unit: "msgs/s"})
+
+	// Publish and read the same messages at once: the least a durable
+	// capture-then-process pipeline pays per message.
+	if _, err := rawScratch(ctx, js, like); err != nil {
+		return err
+	}
+	start = time.Now()
+	readDone := make(chan error, 1)
+	go func() { readDone <- orderedRead(ctx, js, rawStream, uint64(n)) }()
+	if _, err := asyncPublish(ctx, js, n, data); err != nil {
+		return err
+	}
+	if err := <-readDone; err != nil {
+		return err
+	}
+	r.Add(Figure{Name: "raw.pipeline", Value: float64(n) / time.Since(start).Seconds(), Unit: "msgs/s"})
+	return nil
+}
+
+func asyncPublish(ctx context.Context, js jetstream.JetStream, n int, data []byte) (float64, error) {
+	start := time.Now()
+	for i := range n {
+		if _, err := js.PublishAsync(fmt.Sprintf("%s.%d", rawSubject, i%64), data); err != nil {
+			return 0, err
+		}
+	}
+	select {
+	case <-js.PublishAsyncComplete():
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+// orderedRead reads a stream from the start until it has seen n messages.
+func orderedRead(ctx context.Context, js jetstream.JetStream, stream string, n uint64) error {
+	cons, err := js.OrderedConsumer(ctx, stream, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(2000))
+	if err != nil {
+		return err
+	}
+	defer it.Stop()
+	for seen := uint64(0); seen < n; {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		m, err := it.Next()
+		if err != nil {
+			if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return err
+			}
+			return err
+		}
+		seen++
+		_ = m
+	}
+	return nil
+}

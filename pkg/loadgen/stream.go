@@ -1,0 +1,213 @@
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/pkg/client"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	ingest "github.com/peonhq/peon/services/provider-ingest"
+)
+
+// Stream has agents on `threads` threads publish `deltas` TextDeltas in
+// all, as fast as they can, then TurnComplete, and measures from the first
+// publish until the transcript projection has folded everything: deltas per
+// second end to end. While it runs it samples the age of the oldest event
+// not yet ingested and not yet folded (lag).
+func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) error {
+	name := fmt.Sprintf("stream.threads_%d", threads)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(4096))
+	if err != nil {
+		return err
+	}
+	c := client.New(nc, domain.MessagePack)
+	p, err := c.Send(ctx, domain.CreateProject{Name: "bench", Path: fmt.Sprintf("/bench/stream/%d", time.Now().UnixNano())})
+	if err != nil {
+		return err
+	}
+	type turn struct{ thread, turn string }
+	turns := make([]turn, threads)
+	for i := range turns {
+		th, err := c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID})
+		if err != nil {
+			return err
+		}
+		tu, err := c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "stream"})
+		if err != nil {
+			return err
+		}
+		turns[i] = turn{th.ThreadID, tu.TurnID}
+	}
+	if err := waitIngested(ctx, js, 0); err != nil {
+		return err
+	}
+
+	sampler := startLagSampler(ctx, js)
+	start := time.Now()
+	publish := func(t turn, id string, e domain.ProviderEvent) error {
+		body, err := domain.Marshal(domain.MessagePack, contract.ProviderMessage{TurnID: t.turn, ProviderEventID: id,
+			Event: domain.ProviderEventEnvelope{ProviderEvent: e}})
+		if err != nil {
+			return err
+		}
+		m := &nats.Msg{Subject: contract.ProviderSubject(t.thread), Data: body, Header: nats.Header{}}
+		m.Header.Set(contract.HeaderMsgID, t.thread+":"+id)
+		_, err = js.PublishMsgAsync(m)
+		return err
+	}
+	for i := range deltas {
+		t := turns[i%threads]
+		if err := publish(t, fmt.Sprint("d", i), domain.TextDelta{MessageID: "m", Delta: "token "}); err != nil {
+			return err
+		}
+	}
+	for i, t := range turns {
+		if err := publish(t, fmt.Sprint("end", i), domain.TurnComplete{StopReason: "end_turn"}); err != nil {
+			return err
+		}
+	}
+	<-js.PublishAsyncComplete()
+	published := time.Since(start)
+	if err := waitIngested(ctx, js, 60*time.Second); err != nil {
+		return err
+	}
+	last, err := streamLast(ctx, js, contract.EventStream)
+	if err != nil {
+		return err
+	}
+	if err := waitFolded(ctx, js, "transcript", last, 60*time.Second); err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	ingestLag, foldLag := sampler.stop()
+	r.Add(Figure{Name: name + ".deltas", Value: float64(deltas) / elapsed.Seconds(), Unit: "deltas/s"})
+	r.Add(Figure{Name: name + ".publish_only", Value: float64(deltas) / published.Seconds(), Unit: "deltas/s"})
+	r.Add(Figure{Name: name + ".ingest_lag.p50", Value: ms(ingestLag.percentile(0.5)), Unit: "ms"})
+	r.Add(Figure{Name: name + ".ingest_lag.p99", Value: ms(ingestLag.percentile(0.99)), Unit: "ms"})
+	r.Add(Figure{Name: name + ".fold_lag.p50", Value: ms(foldLag.percentile(0.5)), Unit: "ms"})
+	r.Add(Figure{Name: name + ".fold_lag.p99", Value: ms(foldLag.percentile(0.99)), Unit: "ms"})
+	return nil
+}
+
+// waitIngested waits until provider-ingest has nothing pending.
+func waitIngested(ctx context.Context, js jetstream.JetStream, limit time.Duration) error {
+	if limit == 0 {
+		limit = 30 * time.Second
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		cons, err := js.Consumer(ctx, contract.ProviderStream, ingest.ConsumerName)
+		if err != nil {
+			return err
+		}
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return err
+		}
+		if info.NumPending == 0 && info.NumAckPending == 0 {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("provider-ingest did not catch up within %s", limit)
+}
+
+func streamLast(ctx context.Context, js jetstream.JetStream, name string) (uint64, error) {
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
+}
+
+// waitFolded waits until projection key has folded seq.
+func waitFolded(ctx context.Context, js jetstream.JetStream, key string, seq uint64, limit time.Duration) error {
+	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if folded(ctx, meta, key) >= seq {
+			return nil
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return fmt.Errorf("projection %s did not fold %d within %s", key, seq, limit)
+}
+
+func folded(ctx context.Context, meta jetstream.KeyValue, key string) uint64 {
+	e, err := meta.Get(ctx, contract.MetaProgressPrefix+key)
+	if err != nil {
+		return 0
+	}
+	var rec contract.ProgressRecord
+	_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
+	return rec.LastFolded
+}
+
+// lagSampler samples, every 50 ms, how old the oldest provider event not
+// yet ingested is, and how old the oldest event not yet folded is.
+type lagSampler struct {
+	done   chan struct{}
+	result chan [2]latencies
+}
+
+func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
+	s := &lagSampler{done: make(chan struct{}), result: make(chan [2]latencies, 1)}
+	go func() {
+		var ingestLag, foldLag latencies
+		meta, _ := js.KeyValue(ctx, contract.BucketMeta)
+		events, _ := js.Stream(ctx, contract.EventStream)
+		provider, _ := js.Stream(ctx, contract.ProviderStream)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-s.done:
+				s.result <- [2]latencies{ingestLag, foldLag}
+				return
+			case <-tick.C:
+			}
+			now := time.Now()
+			if cons, err := js.Consumer(ctx, contract.ProviderStream, ingest.ConsumerName); err == nil {
+				if info, err := cons.Info(ctx); err == nil {
+					ingestLag = append(ingestLag, age(ctx, provider, info.AckFloor.Stream, info.NumPending+uint64(info.NumAckPending), now))
+				}
+			}
+			if meta != nil && events != nil {
+				f := folded(ctx, meta, "transcript")
+				if info, err := events.Info(ctx); err == nil {
+					foldLag = append(foldLag, age(ctx, events, f, info.State.LastSeq-f, now))
+				}
+			}
+		}
+	}()
+	return s
+}
+
+// age is how long ago the message after seq was stored, or 0 if none waits.
+func age(ctx context.Context, s jetstream.Stream, seq, waiting uint64, now time.Time) time.Duration {
+	if waiting == 0 || s == nil {
+		return 0
+	}
+	m, err := s.GetMsg(ctx, seq+1)
+	if err != nil {
+		return 0
+	}
+	return max(now.Sub(m.Time), 0)
+}
+
+func (s *lagSampler) stop() (latencies, latencies) {
+	close(s.done)
+	r := <-s.result
+	return r[0], r[1]
+}
