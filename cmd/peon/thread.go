@@ -119,7 +119,18 @@ func watchThread(ctx context.Context, w io.Writer, c *client.Client, conn *connF
 				continue
 			}
 			var m contract.MessageRecord
-			if domain.Unmarshal(domain.MessagePack, e.Value(), &m) != nil {
+			if strings.Count(e.Key()[strings.LastIndexByte(e.Key(), '.')+1:], "/") > 0 && !strings.HasSuffix(e.Key(), "/thinking") {
+				// A further text segment of a long message: print it as a
+				// message of its own key, so growth is tracked per segment.
+				var seg contract.MessageSegment
+				if domain.Unmarshal(domain.MessagePack, e.Value(), &seg) != nil {
+					continue
+				}
+				m = contract.MessageRecord{MessageID: e.Key(), Role: domain.RoleAssistant, Text: seg.Text, Streaming: true}
+				if _, known := printed[m.MessageID]; !known {
+					printed[m.MessageID] = 0 // continues the text above, no header
+				}
+			} else if domain.Unmarshal(domain.MessagePack, e.Value(), &m) != nil {
 				continue
 			}
 			done, known := printed[m.MessageID]

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/peonhq/peon/pkg/domain"
@@ -19,7 +20,31 @@ type MessageRecord struct {
 	Streaming bool        `json:"streaming"`
 	// CreatedSeq orders the transcript: the sequence that started the message.
 	CreatedSeq uint64 `json:"created_seq"`
-	Seq        uint64 `json:"seq"`
+	// Segments counts the further text segments of a long message, stored
+	// under SegmentKey(thread, message, 1..Segments); Text holds the first.
+	// The query service assembles them; its replies always carry the whole
+	// text and Segments 0.
+	Segments int    `json:"segments,omitempty"`
+	Seq      uint64 `json:"seq"`
+}
+
+// SegmentBytes is the size of a message text segment in peon_messages:
+// values stay small however long a message streams, and a new chunk
+// rewrites only the last segment.
+const SegmentBytes = 64 << 10
+
+// MessageSegment is the value of a segment key.
+type MessageSegment struct {
+	MessageID string `json:"message_id"`
+	Index     int    `json:"index"`
+	Text      string `json:"text"`
+	Seq       uint64 `json:"seq"`
+}
+
+// SegmentKey is the peon_messages key of segment n (1-based) of a message's
+// text. Ids cannot contain '/', so it never collides with a message key.
+func SegmentKey(threadID, messageID string, n int) string {
+	return MessageKey(threadID, messageID) + "/" + strconv.Itoa(n)
 }
 
 // SelectedRecord is the value of peon_meta selected_thread.

@@ -15,49 +15,51 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Memory drives `events` events through the decider over `threads` threads
-// (StartTurn / TurnComplete cycles: 4 events each) and reports the Go heap
-// in use and the decider's cache accounting before and after, beside the
-// cache limit. Run in the process that hosts the decider.
+// Memory drives about `events` events through the decider over `threads`
+// threads — per thread a StartTurn, then IngestProviderEvent batches of
+// ToolCall events (one event each, not coalesced) — and reports the Go heap
+// in use and the decider's cache accounting, beside the cache limit. Run it
+// in the process that hosts the decider.
 func Memory(ctx context.Context, nc *nats.Conn, events, threads int, cacheLimit int64, cached func() int64, r *Report) error {
 	c := client.New(nc, domain.MessagePack)
 	p, err := c.Send(ctx, domain.CreateProject{Name: "bench", Path: fmt.Sprintf("/bench/memory/%d", time.Now().UnixNano())})
 	if err != nil {
 		return err
 	}
-	ids := make([]string, threads)
-	for i := range ids {
-		th, err := c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID})
-		if err != nil {
-			return err
-		}
-		ids[i] = th.ThreadID
-	}
 	heapBefore := heapInUse()
-	cycles := events / 4
-	// Rounds: every thread plays one cycle per round, 64 at a time, so a
-	// thread never has two turns in flight.
-	for done := 0; done < cycles; {
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(64)
-		for i := 0; i < threads && done < cycles; i, done = i+1, done+1 {
-			th := ids[i]
-			g.Go(func() error {
-				tu, err := c.Send(gctx, domain.StartTurn{ThreadID: th, Text: "memory"})
-				if err != nil {
+	perThread := max(events/threads-2, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(32)
+	for range threads {
+		g.Go(func() error {
+			th, err := c.Send(gctx, domain.CreateThread{ProjectID: p.ProjectID})
+			if err != nil {
+				return err
+			}
+			tu, err := c.Send(gctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "memory"})
+			if err != nil {
+				return err
+			}
+			for done := 0; done < perThread; {
+				cmd := domain.IngestProviderEvent{ThreadID: th.ThreadID, TurnID: tu.TurnID}
+				for ; len(cmd.Events) < domain.MaxIngestBatch && done < perThread; done++ {
+					cmd.Events = append(cmd.Events, domain.ProviderEventBatchItem{ProviderEventID: fmt.Sprint("e", done),
+						Event: domain.ProviderEventEnvelope{ProviderEvent: domain.ToolCall{ToolCallID: fmt.Sprint("tc", done), Name: "read_file",
+							Input: map[string]any{"path": "src/handler.go"}}}})
+				}
+				if _, err := c.Send(gctx, cmd); err != nil {
 					return err
 				}
-				_, err = c.Send(gctx, domain.IngestProviderEvent{ThreadID: th, TurnID: tu.TurnID, ProviderEventID: "end",
-					Event: &domain.ProviderEventEnvelope{ProviderEvent: domain.TurnComplete{}}})
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return fmt.Errorf("memory scenario: %w", err)
-		}
+			}
+			return nil
+		})
 	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("memory scenario: %w", err)
+	}
+	appended := threads * (perThread + 3) // ThreadCreated, TurnStarted, ThreadStatusChanged, the tool calls
 	heapAfter := heapInUse()
-	r.Add(Figure{Name: "memory.events", Value: float64(cycles * 4), Unit: "events"})
+	r.Add(Figure{Name: "memory.events", Value: float64(appended), Unit: "events"})
 	r.Add(Figure{Name: "memory.threads", Value: float64(threads), Unit: "threads"})
 	r.Add(Figure{Name: "memory.decider_cache", Value: float64(cached()) / (1 << 20), Unit: "MiB"})
 	r.Add(Figure{Name: "memory.decider_cache_limit", Value: float64(cacheLimit) / (1 << 20), Unit: "MiB"})

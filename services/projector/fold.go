@@ -14,13 +14,19 @@ type dirty struct {
 	projects map[string]*projectEntry
 	threads  map[string]*threadAgg
 	messages map[string]*threadAgg // message key -> its thread
-	deleted  map[string]*threadAgg // message keys to delete
+	deleted  map[string]deletion   // message keys to delete
 	selected *contract.SelectedRecord
 }
 
 func newDirty() *dirty {
 	return &dirty{projects: map[string]*projectEntry{}, threads: map[string]*threadAgg{},
-		messages: map[string]*threadAgg{}, deleted: map[string]*threadAgg{}}
+		messages: map[string]*threadAgg{}, deleted: map[string]deletion{}}
+}
+
+// deletion is a message dropped by a restore: its key and text segments.
+type deletion struct {
+	a        *threadAgg
+	segments int
 }
 
 // fold applies one stored event to the state the projection keeps and
@@ -73,9 +79,9 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 	if rec.Sequence <= a.lastSeq {
 		return nil
 	}
-	var before map[string]bool
+	var before map[string]int
 	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
-		before = messageIDs(a)
+		before = messageLengths(a)
 	}
 	domain.Project(a.model, rec.StoredEvent)
 	a.lastSeq = rec.Sequence
@@ -108,9 +114,9 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 		for _, id := range transcriptKeys(e) {
 			d.messages[contract.MessageKey(a.id, id)] = a
 		}
-		for id := range before {
+		for id, length := range before {
 			if _, still := a.model.Threads[a.id].Message(id); !still {
-				d.deleted[contract.MessageKey(a.id, id)] = a
+				d.deleted[contract.MessageKey(a.id, id)] = deletion{a: a, segments: max(length-1, 0) / contract.SegmentBytes}
 			}
 		}
 	}
@@ -134,11 +140,12 @@ func transcriptKeys(e domain.Event) []string {
 	return nil
 }
 
-func messageIDs(a *threadAgg) map[string]bool {
-	out := map[string]bool{}
+// messageLengths maps each message of the thread to its text length.
+func messageLengths(a *threadAgg) map[string]int {
+	out := map[string]int{}
 	if t, ok := a.thread(); ok {
 		for _, m := range t.Messages {
-			out[m.ID] = true
+			out[m.ID] = m.TextLen()
 		}
 	}
 	return out

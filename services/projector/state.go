@@ -18,6 +18,10 @@ type threadAgg struct {
 	lastSeq uint64
 	bytes   int64
 	revs    revisions
+	// segmentsWritten is, per message key, how many text segments beyond
+	// the first the last write stored (unknown after a reload: all are
+	// written again, harmlessly, as writes are idempotent).
+	segmentsWritten map[string]int
 }
 
 func (a *threadAgg) Bytes() int64 { return a.bytes }
@@ -70,7 +74,7 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64) (*threadAg
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
-	a := &threadAgg{id: id, model: domain.NewModel()}
+	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq, func(rec eventstore.Record) error {
 		if rec.Err != nil {
 			return nil // parked when it was delivered

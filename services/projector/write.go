@@ -3,6 +3,7 @@ package projector
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -43,16 +44,34 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		}
 		rec := messageRecord(msg)
 		g.Go(func() error { return r.put(ctx, r.buckets.Messages, key, rec, rec.Seq, &a.revs) })
+		// Segments before the one the last write ended in are final: only
+		// the tail is rewritten as a message grows.
+		from := max(a.segmentsWritten[key], 1)
+		for n := from; n <= rec.Segments; n++ {
+			seg := segment(msg, n)
+			g.Go(func() error {
+				return r.put(ctx, r.buckets.Messages, contract.SegmentKey(a.id, id, n), seg, seg.Seq, &a.revs)
+			})
+		}
+		a.segmentsWritten[key] = rec.Segments
 	}
-	for key, a := range d.deleted {
-		g.Go(func() error {
-			a.revs.forget(key)
-			err := r.kv[r.buckets.Messages].Delete(ctx, key)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				return nil
-			}
-			return err
-		})
+	for key, del := range d.deleted {
+		a := del.a
+		keys := []string{key}
+		for n := 1; n <= del.segments; n++ {
+			keys = append(keys, key+"/"+strconv.Itoa(n))
+		}
+		delete(a.segmentsWritten, key)
+		for _, k := range keys {
+			g.Go(func() error {
+				a.revs.forget(k)
+				err := r.kv[r.buckets.Messages].Delete(ctx, k)
+				if errors.Is(err, jetstream.ErrKeyNotFound) {
+					return nil
+				}
+				return err
+			})
+		}
 	}
 	if d.selected != nil {
 		sel := *d.selected

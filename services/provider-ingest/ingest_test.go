@@ -58,15 +58,16 @@ func transcript(t *testing.T, s *peontest.Stack, thread, message string) string 
 	return ""
 }
 
-// TestLongTurnKeepsExactText streams 10 000 deltas; the transcript is the
-// exact concatenation, in order.
+// TestLongTurnKeepsExactText streams 10 000 deltas (about 280 KB, so the
+// message is stored in several segments); the transcript is the exact
+// concatenation, in order.
 func TestLongTurnKeepsExactText(t *testing.T) {
 	s := stack(t)
 	s.StartIngest(t, "i0", ingest.Config{})
 	thread, u := turn(t, s)
 	var want strings.Builder
 	for i := range 10_000 {
-		d := fmt.Sprintf("%d ", i)
+		d := fmt.Sprintf("%d: some streamed words ", i)
 		want.WriteString(d)
 		s.Publish(t, thread, u, fmt.Sprint("e", i), domain.TextDelta{MessageID: "a", Delta: d})
 	}

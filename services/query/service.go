@@ -206,7 +206,7 @@ func (s *Service) projectGet(ctx context.Context, r ProjectGet) (any, error) {
 func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
 	out := []*domain.ProjectState{}
 	_, b, _ := s.reading()
-	err := s.each(ctx, b.Projects, ">", func(data []byte) error {
+	err := s.each(ctx, b.Projects, ">", func(_ string, data []byte) error {
 		var p domain.ProjectState
 		if err := domain.Unmarshal(domain.MessagePack, data, &p); err != nil {
 			return err
@@ -230,7 +230,7 @@ func (s *Service) threadGet(ctx context.Context, r ThreadGet) (any, error) {
 func (s *Service) threadList(ctx context.Context, r ThreadList) (any, error) {
 	out := []*domain.ThreadState{}
 	_, b, _ := s.reading()
-	err := s.each(ctx, b.Threads, ">", func(data []byte) error {
+	err := s.each(ctx, b.Threads, ">", func(_ string, data []byte) error {
 		var t domain.ThreadState
 		if err := domain.Unmarshal(domain.MessagePack, data, &t); err != nil {
 			return err
@@ -253,8 +253,17 @@ func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, er
 		limit = 100
 	}
 	var all []contract.MessageRecord
+	segments := map[string][]contract.MessageSegment{}
 	_, b, _ := s.reading()
-	err := s.each(ctx, b.Messages, r.ThreadID+".>", func(data []byte) error {
+	err := s.each(ctx, b.Messages, r.ThreadID+".>", func(key string, data []byte) error {
+		if isSegmentKey(key) {
+			var seg contract.MessageSegment
+			if err := domain.Unmarshal(domain.MessagePack, data, &seg); err != nil {
+				return err
+			}
+			segments[seg.MessageID] = append(segments[seg.MessageID], seg)
+			return nil
+		}
 		var m contract.MessageRecord
 		if err := domain.Unmarshal(domain.MessagePack, data, &m); err != nil {
 			return err
@@ -266,6 +275,9 @@ func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, er
 	})
 	if err != nil {
 		return nil, err
+	}
+	for i := range all {
+		all[i] = assemble(all[i], segments[all[i].MessageID])
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].CreatedSeq < all[j].CreatedSeq })
 	reply := MessagesReply{Messages: all}
@@ -336,8 +348,8 @@ func (s *Service) get(ctx context.Context, bucket, key string, v any) error {
 	return domain.Unmarshal(domain.MessagePack, e.Value(), v)
 }
 
-// each calls fn with the value of every key matching filter.
-func (s *Service) each(ctx context.Context, bucket, filter string, fn func([]byte) error) error {
+// each calls fn with every key matching filter and its value.
+func (s *Service) each(ctx context.Context, bucket, filter string, fn func(key string, value []byte) error) error {
 	_, _, kv := s.reading()
 	w, err := kv[bucket].Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
@@ -348,7 +360,7 @@ func (s *Service) each(ctx context.Context, bucket, filter string, fn func([]byt
 		if e == nil {
 			return nil // caught up: every current value was delivered
 		}
-		if err := fn(e.Value()); err != nil {
+		if err := fn(e.Key(), e.Value()); err != nil {
 			return err
 		}
 	}
@@ -362,4 +374,38 @@ func notFound(err error, code domain.Code, what, id string) error {
 		return domain.Errorf(code, "%s %q not found", what, id)
 	}
 	return err
+}
+
+// isSegmentKey reports whether a peon_messages key holds a text segment
+// (<thread>.<message>/<n>) rather than a message's head record.
+func isSegmentKey(key string) bool {
+	i := strings.LastIndexByte(key, '/')
+	if i < 0 || i == len(key)-1 {
+		return false
+	}
+	for _, c := range key[i+1:] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// assemble appends a message's further segments to its first, in order,
+// as far as they are contiguous and as new as the head record.
+func assemble(m contract.MessageRecord, segs []contract.MessageSegment) contract.MessageRecord {
+	if m.Segments == 0 {
+		return m
+	}
+	sort.Slice(segs, func(i, j int) bool { return segs[i].Index < segs[j].Index })
+	var text strings.Builder
+	text.WriteString(m.Text)
+	for i, seg := range segs {
+		if seg.Index != i+1 || seg.Index > m.Segments {
+			break
+		}
+		text.WriteString(seg.Text)
+	}
+	m.Text, m.Segments = text.String(), 0
+	return m
 }
