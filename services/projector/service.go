@@ -21,7 +21,7 @@ func ConsumerConfig(p Projection, version int) jetstream.ConsumerConfig {
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        30 * time.Second,
-		MaxAckPending:  10_000,
+		MaxAckPending:  20_000,
 		FilterSubject:  contract.EventSubjects,
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
 		PriorityGroups: []string{PriorityGroup},

@@ -108,7 +108,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 	if err := EnsureConsumers(ctx, js, v, All...); err != nil {
 		return err
 	}
-	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 1000}, log)
+	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 10_000}, log)
 	if err != nil {
 		return err
 	}

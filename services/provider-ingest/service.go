@@ -50,6 +50,11 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// pullSize is how many provider events an instance keeps in flight. It is
+// large so that when many threads stream at once, each worker still finds
+// several events per thread waiting and sends them as one command.
+const pullSize = 4096
+
 // Stats counts what an instance did.
 type Stats struct {
 	Applied  int64 `json:"applied"`
@@ -133,7 +138,7 @@ func (s *Service) Run(ctx context.Context) error {
 	queues := make([]chan item, s.cfg.Workers)
 	var wg sync.WaitGroup
 	for i := range queues {
-		queues[i] = make(chan item, 2*s.cfg.MaxBatch)
+		queues[i] = make(chan item, pullSize)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -147,7 +152,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	gate := newSettleGate(cons.CachedInfo().Config.AckWait, dispatch)
 	cc, err := cons.Consume(func(m jetstream.Msg) { gate.receive(decode(m)) },
-		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(2*s.cfg.MaxBatch))
+		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(pullSize))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", ConsumerName, err)
 	}
@@ -193,7 +198,7 @@ func (s *Service) work(ctx context.Context, queue chan item) {
 		}
 		waiting := []item{first}
 	gather:
-		for len(waiting) < 4*s.cfg.MaxBatch {
+		for len(waiting) < pullSize {
 			select {
 			case it, ok := <-queue:
 				if !ok {

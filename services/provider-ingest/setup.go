@@ -72,7 +72,7 @@ func ConsumerConfig(t Timing) jetstream.ConsumerConfig {
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        t.AckWait,
-		MaxAckPending:  4096,
+		MaxAckPending:  2 * pullSize,
 		MaxDeliver:     -1,
 		FilterSubject:  contract.ProviderSubjects,
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
