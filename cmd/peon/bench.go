@@ -47,6 +47,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	only := fs.String("scenarios", "raw,commands,stream,rebuild,memory", "scenarios to run")
 	dataDir := fs.String("data-dir", "", "JetStream directory (default: a temporary one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
+	rebuildEvents := fs.Int("rebuild-events", 0, "events the rebuild scenario replays (default 1000000, 20000 with --quick)")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
 	}
@@ -64,6 +65,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	sizes := fullRun
 	if *quick {
 		sizes = quickRun
+	}
+	if *rebuildEvents > 0 {
+		sizes.rebuild = *rebuildEvents
 	}
 	run := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -89,7 +93,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	defer srv.Shutdown()
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
 		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
-	b := &benchStack{url: srv.ClientURL(), log: slog.New(slog.NewTextHandler(io.Discard, nil)), progress: env.stderr}
+	b := &benchStack{url: srv.ClientURL(), log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
 		return err
@@ -273,7 +277,10 @@ func compare(r *loadgen.Report, sizes benchSizes) {
 	}
 	for _, t := range sizes.streamThreads {
 		name := fmt.Sprintf("stream.threads_%d.deltas", t)
-		f, _ := r.Get(name)
+		f, ok := r.Get(name)
+		if !ok {
+			continue
+		}
 		r.Add(loadgen.Figure{Name: name + "_vs_pipeline", Value: f.Value, Unit: f.Unit})
 		r.Compare(name, "raw.async_publish", 1.0, true)
 		r.Compare(name+"_vs_pipeline", "raw.pipeline", 0.8, true)

@@ -83,6 +83,11 @@ func (c *connFlags) validate() error {
 func (c *connFlags) connect(name string) (*nats.Conn, error) {
 	opts := []nats.Option{nats.Name("peon " + name + " " + c.instance), nats.MaxReconnects(-1),
 		nats.ReconnectWait(500 * time.Millisecond), nats.Timeout(3 * time.Second)}
+	if prefix, ok := inboxPrefixes[name]; ok {
+		// Each service replies into its own inbox space, which the
+		// deploy configs let only that service's user subscribe to.
+		opts = append(opts, nats.CustomInboxPrefix(prefix))
+	}
 	if c.creds != "" {
 		opts = append(opts, nats.UserCredentials(c.creds))
 	}
@@ -97,6 +102,12 @@ func (c *connFlags) connect(name string) (*nats.Conn, error) {
 		return nil, unavailableError{fmt.Errorf("connect to %s: %w", c.url, err)}
 	}
 	return nc, nil
+}
+
+// inboxPrefixes are the services' own inbox prefixes (see deploy/nats/accounts.conf).
+var inboxPrefixes = map[string]string{
+	"decider": "_INBOX_decider", "projector": "_INBOX_projector", "query": "_INBOX_query",
+	"provider-ingest": "_INBOX_ingest",
 }
 
 // logger builds the logger: tint on a terminal, JSON otherwise (or as asked).

@@ -76,6 +76,7 @@ Run Peon:
   peon query                   serve queries (peon.query.>)
   peon provider-ingest         turn provider events into commands
   peon simulate                play fake agents on some threads
+  peon health --http URL       exit 0 when URL answers 200 (container health checks)
 
 Use it:
   peon cmd <name> [--json BODY | --field value ...]   send a command (name: project.create, turn.start, ...)
@@ -129,6 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runStatus(ctx, env, rest)
 	case "bench":
 		return runBench(ctx, env, rest)
+	case "health":
+		return runHealth(ctx, env, rest)
 	}
 	return usagef("unknown command %q", cmd)
 }
