@@ -131,7 +131,7 @@ func (b *benchStack) start(ctx context.Context) error {
 	if b.js, err = jetstream.New(b.admin); err != nil {
 		return err
 	}
-	if err := provision.Run(ctx, b.js, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
+	if err := provision.Run(ctx, b.js, provision.Options{}); err != nil {
 		return err
 	}
 	b.stops = map[string]func(){}

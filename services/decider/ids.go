@@ -3,6 +3,7 @@ package decider
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/peonhq/peon/pkg/domain"
@@ -18,84 +19,34 @@ func deriveID(commandID, field string) string {
 	return uuid.NewSHA1(idNamespace, []byte(commandID+"\x00"+field)).String()
 }
 
-// fill assigns a command id when absent and derives every id the command
-// creates that the client left out.
-func fill(cmd domain.Command) domain.Command {
-	id := cmd.CommandIdentity()
-	if id == "" {
-		id = uuid.NewString()
-	}
-	derive := func(field string, v *string) {
-		if *v == "" {
-			*v = deriveID(id, field)
-		}
-	}
-	switch c := cmd.(type) {
-	case domain.CreateProject:
-		c.CommandID = id
-		derive("project_id", &c.ProjectID)
-		return c
-	case domain.CreateThread:
-		c.CommandID = id
-		derive("thread_id", &c.ThreadID)
-		return c
-	case domain.StartTurn:
-		c.CommandID = id
-		derive("turn_id", &c.TurnID)
-		derive("message_id", &c.MessageID)
-		return c
-	case domain.CreateCheckpoint:
-		c.CommandID = id
-		derive("checkpoint_id", &c.CheckpointID)
-		return c
-	case domain.CommitChanges:
-		c.CommandID = id
-		derive("operation_id", &c.OperationID)
-		return c
-	case domain.CreateBranch:
-		c.CommandID = id
-		derive("operation_id", &c.OperationID)
-		return c
-	case domain.PushBranch:
-		c.CommandID = id
-		derive("operation_id", &c.OperationID)
-		return c
-	}
-	return withCommandID(cmd, id)
+// createdIDs names, per command type, the id fields the command creates:
+// Go field name and wire name (the latter seeds the derivation).
+var createdIDs = map[string][][2]string{
+	domain.TypeCreateProject:    {{"ProjectID", "project_id"}},
+	domain.TypeCreateThread:     {{"ThreadID", "thread_id"}},
+	domain.TypeStartTurn:        {{"TurnID", "turn_id"}, {"MessageID", "message_id"}},
+	domain.TypeCreateCheckpoint: {{"CheckpointID", "checkpoint_id"}},
+	domain.TypeCommitChanges:    {{"OperationID", "operation_id"}},
+	domain.TypeCreateBranch:     {{"OperationID", "operation_id"}},
+	domain.TypePushBranch:       {{"OperationID", "operation_id"}},
 }
 
-// withCommandID sets the command id of the commands that create no ids.
-func withCommandID(cmd domain.Command, id string) domain.Command {
-	switch c := cmd.(type) {
-	case domain.DeleteProject:
-		c.CommandID = id
-		return c
-	case domain.RenameProject:
-		c.CommandID = id
-		return c
-	case domain.DeleteThread:
-		c.CommandID = id
-		return c
-	case domain.SelectThread:
-		c.CommandID = id
-		return c
-	case domain.InterruptTurn:
-		c.CommandID = id
-		return c
-	case domain.ApprovePendingAction:
-		c.CommandID = id
-		return c
-	case domain.RejectPendingAction:
-		c.CommandID = id
-		return c
-	case domain.IngestProviderEvent:
-		c.CommandID = id
-		return c
-	case domain.RestoreCheckpoint:
-		c.CommandID = id
-		return c
+// fill assigns a command id when absent and derives every id the command
+// creates that the client left out. Every command struct has a CommandID
+// field; fill works on a copy, so the caller's command is left alone.
+func fill(cmd domain.Command) domain.Command {
+	v := reflect.New(reflect.TypeOf(cmd)).Elem()
+	v.Set(reflect.ValueOf(cmd))
+	id := v.FieldByName("CommandID")
+	if id.String() == "" {
+		id.SetString(uuid.NewString())
 	}
-	return cmd
+	for _, f := range createdIDs[cmd.CommandType()] {
+		if field := v.FieldByName(f[0]); field.String() == "" {
+			field.SetString(deriveID(id.String(), f[1]))
+		}
+	}
+	return v.Interface().(domain.Command)
 }
 
 // commandHash fingerprints a filled-in command, so that a command id reused

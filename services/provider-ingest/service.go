@@ -186,11 +186,14 @@ func decode(m jetstream.Msg) item {
 	return it
 }
 
-// work handles one queue. It takes whatever is waiting (up to a few
+// work handles one queue. Events redelivered after this worker already
+// applied them (their ack wait ran out while they queued) are acked and
+// skipped without a command. It takes whatever is waiting (up to a few
 // batches), groups it by thread — keeping each thread's order — and sends
 // each thread's run of events of one turn as one command. Threads sharing a
 // worker therefore still coalesce even when their events interleave.
 func (s *Service) work(ctx context.Context, queue chan item) {
+	applied := map[string]uint64{} // thread -> highest stream sequence acked here
 	for {
 		first, ok := <-queue
 		if !ok {
@@ -212,11 +215,22 @@ func (s *Service) work(ctx context.Context, queue chan item) {
 		if ctx.Err() != nil {
 			continue // leave it unacknowledged: see giveBack
 		}
-		for _, run := range runs(waiting, s.cfg.MaxBatch) {
+		fresh := waiting[:0]
+		for _, it := range waiting {
+			if it.err == nil && it.seq <= applied[it.threadID] {
+				_ = it.msg.Ack() // a late copy of something already applied
+				continue
+			}
+			fresh = append(fresh, it)
+		}
+		for _, run := range runs(fresh, s.cfg.MaxBatch) {
 			if ctx.Err() != nil {
 				break
 			}
-			s.handle(ctx, run)
+			if s.handle(ctx, run) {
+				last := run[len(run)-1]
+				applied[last.threadID] = max(applied[last.threadID], last.seq)
+			}
 		}
 	}
 }
@@ -260,12 +274,13 @@ func (s *Service) giveBack([]item) {}
 
 // handle sends one batch until it is answered: applied (ack), rejected
 // (record and ack; a batch is split to find the event at fault) or, on a
-// transient failure, retried with backoff until ctx is done (then nak).
-func (s *Service) handle(ctx context.Context, batch []item) {
+// transient failure, retried with backoff until ctx is done (then left
+// unacked). It reports whether the batch was answered (acked).
+func (s *Service) handle(ctx context.Context, batch []item) bool {
 	if batch[0].err != nil {
 		s.reject(ctx, batch[0], batch[0].err)
 		_ = batch[0].msg.Term()
-		return
+		return false
 	}
 	cmd := command(batch)
 	for attempt := 0; ; attempt++ {
@@ -280,21 +295,22 @@ func (s *Service) handle(ctx context.Context, batch []item) {
 				_ = it.msg.Ack()
 			}
 			s.applied.Add(int64(len(batch)))
-			return
+			return true
 		case errors.As(err, &rejected) && !rejected.Transient():
 			if len(batch) > 1 {
+				answered := true
 				for _, it := range batch {
-					s.handle(ctx, []item{it})
+					answered = s.handle(ctx, []item{it}) && answered
 				}
-				return
+				return answered
 			}
 			s.reject(ctx, batch[0], rejected)
 			_ = batch[0].msg.Ack()
-			return
+			return true
 		}
 		if ctx.Err() != nil {
 			s.giveBack(batch)
-			return
+			return false
 		}
 		s.retries.Add(1)
 		for _, it := range batch {
@@ -305,7 +321,7 @@ func (s *Service) handle(ctx context.Context, batch []item) {
 		case <-time.After(wait):
 		case <-ctx.Done():
 			s.giveBack(batch)
-			return
+			return false
 		}
 	}
 }
