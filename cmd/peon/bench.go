@@ -229,6 +229,11 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 				if err := loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
 					return err
 				}
+				name = fmt.Sprintf("deltas.c%d_i%d", clients, instances)
+				b.say("%s: %d clients streaming single TextDeltas, %d decider instances, %s", name, clients, instances, sizes.commandFor)
+				if err := loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -274,6 +279,8 @@ func compare(r *loadgen.Report, sizes benchSizes) {
 	for _, i := range sizes.instances {
 		r.Compare(fmt.Sprintf("commands.c%d_i%d.events", top, i), "raw.async_publish", 0.5, true)
 		r.Compare(fmt.Sprintf("commands.c1_i%d.p50", i), "raw.sync_publish.p50", 1.5, false)
+		r.Compare(fmt.Sprintf("deltas.c%d_i%d.events", top, i), "raw.async_publish", 0.5, true)
+		r.Compare(fmt.Sprintf("deltas.c1_i%d.p50", i), "raw.sync_publish.p50", 1.5, false)
 	}
 	for _, t := range sizes.streamThreads {
 		name := fmt.Sprintf("stream.threads_%d.deltas", t)

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -221,3 +224,75 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+// peonFor runs the CLI until it returns or d passes (then it is
+// interrupted, as Ctrl-C would).
+func peonFor(t *testing.T, url string, d time.Duration, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := func(k string) string {
+		if k == "NATS_URL" {
+			return url
+		}
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	code := exitCode(run(ctx, args, env, &out, &errOut), &errOut)
+	return out.String(), errOut.String(), code
+}
+
+// TestCLIRolesAndAdmin covers setup, each service role, simulate and
+// rebuild against a real server.
+func TestCLIRolesAndAdmin(t *testing.T) {
+	srv := natstestServer(t)
+	url := srv.ClientURL()
+	out, errOut, code := peon(t, url, "setup")
+	if code != 0 || !strings.Contains(out, "in place") {
+		t.Fatalf("setup: %d %s%s", code, out, errOut)
+	}
+	// Each role starts, serves until interrupted, and stops cleanly.
+	for _, role := range []string{"decider", "projector", "query", "provider-ingest"} {
+		_, errOut, code := peonFor(t, url, 700*time.Millisecond, role, "--log-format", "json")
+		if code != 0 || !strings.Contains(errOut, `"msg"`) {
+			t.Errorf("%s: exit %d\n%s", role, code, errOut)
+		}
+	}
+	// A whole stack in the background, then the client-side admin commands.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		for _, role := range []string{"decider", "projector", "query", "provider-ingest"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				env := func(k string) string {
+					if k == "NATS_URL" {
+						return url
+					}
+					return ""
+				}
+				_ = run(ctx, []string{role}, env, io.Discard, io.Discard)
+			}()
+		}
+		wg.Wait()
+	}()
+	defer func() { cancel(); <-done }()
+	waitOutput(t, func() string { _, _, c := peon(t, url, "projects", "list"); return map[bool]string{true: "up"}[c == 0] }, "up")
+	out, errOut, code = peon(t, url, "simulate", "--threads", "1", "--turns", "1", "--deltas", "5", "--rate", "0", "--approval-every", "0")
+	if code != 0 || !strings.Contains(errOut, "1 turns on 1 threads") {
+		t.Fatalf("simulate: %d %s%s", code, out, errOut)
+	}
+	out, errOut, code = peon(t, url, "projector", "rebuild")
+	if code != 0 || !strings.Contains(out, "read model v2 built") {
+		t.Fatalf("rebuild: %d %s%s", code, out, errOut)
+	}
+	out, _, code = peon(t, url, "projects", "list")
+	if code != 0 || !strings.Contains(out, "simulation") {
+		t.Fatalf("projects after the rebuild switched readers: %d %s", code, out)
+	}
+}
+
+func natstestServer(t *testing.T) interface{ ClientURL() string } { return natstest.Server(t) }

@@ -9,13 +9,17 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 project=peon-e2e
-compose() { docker compose -p "$project" "$@"; }
+if docker compose version >/dev/null 2>&1; then
+  compose() { docker compose -p "$project" "$@"; }
+else
+  compose() { docker-compose -p "$project" "$@"; }   # Compose v1
+fi
 cleanup() { compose down -v --remove-orphans >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 bash deploy/docker/build-images.sh
 cleanup
-compose up -d --wait --wait-timeout 120
+compose up -d --scale decider=2 --scale projector=2 --scale query=2 --scale provider-ingest=2
 
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 go build -o /tmp/peon-e2e ./cmd/peon
