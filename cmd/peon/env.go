@@ -128,6 +128,9 @@ func (c *connFlags) logger(w io.Writer) *slog.Logger {
 }
 
 func isTerminal(w io.Writer) bool {
+	if l, ok := w.(*lockedWriter); ok {
+		w = l.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -99,7 +100,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprint(stderr, usage)
 		return usagef("no command given")
 	}
-	env := &environment{getenv: getenv, stdout: stdout, stderr: stderr}
+	// Logs and progress lines reach stderr from several goroutines.
+	env := &environment{getenv: getenv, stdout: stdout, stderr: &lockedWriter{w: stderr}}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "help", "-h", "--help":
@@ -134,4 +136,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runHealth(ctx, env, rest)
 	}
 	return usagef("unknown command %q", cmd)
+}
+
+// lockedWriter serialises writes to a writer shared by goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

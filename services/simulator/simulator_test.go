@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,14 +57,14 @@ func TestSimulationRuns(t *testing.T) {
 	s.WaitServing(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	turns := 0
+	var turns atomic.Int32
 	err := simulator.Run(ctx, s.NC, simulator.Config{Threads: 3, Turns: 2, Script: simulator.Script{Deltas: 30, ApprovalEvery: 2, ErrorEvery: 3},
-		Progress: func(string, int) { turns++ }})
+		Progress: func(string, int) { turns.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if turns != 6 {
-		t.Fatalf("%d turns played, want 6", turns)
+	if n := turns.Load(); n != 6 {
+		t.Fatalf("%d turns played, want 6", n)
 	}
 }
 

@@ -22,7 +22,8 @@ type Config struct {
 	ProjectPath string
 	// ApproveAfter is how long the simulated user takes to approve.
 	ApproveAfter time.Duration
-	// Progress, if set, is called after every finished turn.
+	// Progress, if set, is called after every finished turn, from the
+	// threads' goroutines (concurrently).
 	Progress func(thread string, turns int)
 }
 
