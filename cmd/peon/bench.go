@@ -36,9 +36,11 @@ var (
 	quickRun = benchSizes{raw: 10_000, streamDeltas: 10_000, rebuild: 20_000, memEvents: 8_000, memThreads: 500, commandFor: 1500 * time.Millisecond, clients: []int{1, 16}, instances: []int{1}, streamThreads: []int{1, 100}}
 )
 
-// runBench runs the load generator on its own embedded server (so it never
-// writes benchmark data into a real deployment) and prints each figure
-// beside its raw JetStream baseline measured in the same run.
+// runBench runs the load generator and prints each figure beside its raw
+// JetStream baseline measured in the same run. By default it runs on its
+// own embedded server with Peon's services in-process; with --nats-url it
+// drives an already running Peon (raw, commands and stream scenarios only:
+// they add bench projects and a scratch stream to that deployment).
 func runBench(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags("bench")
 	quick := fs.Bool("quick", false, "a short run of every scenario (under a minute)")
@@ -48,6 +50,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	dataDir := fs.String("data-dir", "", "JetStream directory (default: a temporary one)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
 	rebuildEvents := fs.Int("rebuild-events", 0, "events the rebuild scenario replays (default 1000000, 20000 with --quick)")
+	external := fs.String("nats-url", "", "drive a running Peon at this URL (admin credentials) instead of an embedded one")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
 	}
@@ -78,6 +81,12 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 			return usagef("unknown scenario %q", s)
 		}
 	}
+	if *external != "" {
+		if run["rebuild"] || run["memory"] {
+			return usagef("--nats-url runs raw, commands and stream only (rebuild and memory need Peon in this process): add --scenarios raw,commands,stream")
+		}
+		return runBenchExternal(ctx, env, *external, run, sizes, *asJSON)
+	}
 	if *dataDir == "" {
 		dir, err := os.MkdirTemp("", "peon-bench-")
 		if err != nil {
@@ -98,6 +107,29 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if err := b.start(ctx); err != nil {
 		return err
 	}
+	return b.report(ctx, env, run, sizes, report, *asJSON)
+}
+
+// runBenchExternal drives a running deployment: its services, its instances.
+func runBenchExternal(ctx context.Context, env *environment, url string, run map[string]bool, sizes benchSizes, asJSON bool) error {
+	b := &benchStack{url: url, external: true, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
+	defer b.stopAll()
+	var err error
+	if b.admin, err = nats.Connect(url); err != nil {
+		return unavailableError{err}
+	}
+	if b.js, err = jetstream.New(b.admin); err != nil {
+		return err
+	}
+	b.stops = map[string]func(){}
+	sizes.instances = []int{0} // whatever is running
+	report := &loadgen.Report{Machine: machine() + " (load generator)", Server: "external nats-server " + b.admin.ConnectedServerVersion(),
+		Started: time.Now().UTC(), Sync: "as configured"}
+	return b.report(ctx, env, run, sizes, report, asJSON)
+}
+
+// report runs the scenarios and prints the report.
+func (b *benchStack) report(ctx context.Context, env *environment, run map[string]bool, sizes benchSizes, report *loadgen.Report, asJSON bool) error {
 	start := time.Now()
 	if err := b.scenarios(ctx, run, sizes, report); err != nil {
 		return err
@@ -105,7 +137,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	report.Duration = time.Since(start).Round(time.Second).String()
 	compare(report, sizes)
 	fmt.Fprintln(env.stderr)
-	if *asJSON {
+	if asJSON {
 		return printReply(env.stdout, report, nil)
 	}
 	printReport(env.stdout, report)
@@ -115,6 +147,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 // benchStack is Peon running in this process for the benchmark.
 type benchStack struct {
 	url      string
+	external bool // a running deployment: start and stop no services
 	log      *slog.Logger
 	progress io.Writer
 	admin    *nats.Conn
@@ -219,17 +252,20 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 	}
 	if run["commands"] {
 		for _, instances := range sizes.instances {
-			for len(b.deciders) < instances {
+			for !b.external && len(b.deciders) < instances {
 				b.addDecider(decider.Config{})
 			}
 			time.Sleep(100 * time.Millisecond)
 			for _, clients := range sizes.clients {
 				name := fmt.Sprintf("commands.c%d_i%d", clients, instances)
+				if b.external {
+					name = fmt.Sprintf("commands.c%d_external", clients)
+				}
 				b.say("%s: %d clients, %d decider instances, %s", name, clients, instances, sizes.commandFor)
 				if err := loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
 					return err
 				}
-				name = fmt.Sprintf("deltas.c%d_i%d", clients, instances)
+				name = strings.Replace(name, "commands.", "deltas.", 1)
 				b.say("%s: %d clients streaming single TextDeltas, %d decider instances, %s", name, clients, instances, sizes.commandFor)
 				if err := loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
 					return err
@@ -296,8 +332,12 @@ func compare(r *loadgen.Report, sizes benchSizes) {
 }
 
 func printReport(w io.Writer, r *loadgen.Report) {
-	fmt.Fprintf(w, "machine: %s\nserver: %s, embedded, file storage, R1, sync %s\nstarted %s, took %s\n\n",
-		r.Machine, r.Server, r.Sync, r.Started.Format(time.RFC3339), r.Duration)
+	where := "embedded, file storage, R1, sync " + r.Sync
+	if strings.HasPrefix(r.Server, "external") {
+		where = "sync " + r.Sync
+	}
+	fmt.Fprintf(w, "machine: %s\nserver: %s, %s\nstarted %s, took %s\n\n",
+		r.Machine, r.Server, where, r.Started.Format(time.RFC3339), r.Duration)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FIGURE\tVALUE\tUNIT\tRATIO\tTARGET\tMET")
 	for _, f := range r.Figures {
