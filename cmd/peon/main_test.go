@@ -26,17 +26,7 @@ import (
 // peon runs the CLI in-process against the given NATS URL.
 func peon(t *testing.T, url string, args ...string) (string, string, int) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	env := func(k string) string {
-		if k == "NATS_URL" {
-			return url
-		}
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	code := exitCode(run(ctx, args, env, &out, &errOut), &errOut)
-	return out.String(), errOut.String(), code
+	return peonFor(t, url, 30*time.Second, args...)
 }
 
 // TestCLI runs every client subcommand's happy path and its clear errors

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/kvwatch"
 )
 
 // The live read-model version is named in peon_meta by current.<bucket>
@@ -69,27 +70,11 @@ func WatchVersion(ctx context.Context, js jetstream.JetStream, changed func(int)
 	if err != nil {
 		return err
 	}
-	w, err := meta.Watch(ctx, contract.MetaCurrentPrefix+contract.BucketThreads, jetstream.UpdatesOnly())
-	if err != nil {
-		return err
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil || e.Operation() != jetstream.KeyValuePut {
-				continue
-			}
-			if v, err := versionOf(string(e.Value())); err == nil {
-				changed(v)
-			}
+	return kvwatch.Puts(ctx, meta, contract.MetaCurrentPrefix+contract.BucketThreads, true, func(e jetstream.KeyValueEntry) {
+		if v, err := versionOf(string(e.Value())); err == nil {
+			changed(v)
 		}
-	}
+	})
 }
 
 // Rebuild folds the whole stream into read-model version v (new buckets and

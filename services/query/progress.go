@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/kvwatch"
 	"github.com/peonhq/peon/pkg/microreply"
 )
 
@@ -26,34 +27,18 @@ func newProgress() *progress {
 
 // follow updates p from the meta bucket until ctx is done.
 func (p *progress) follow(ctx context.Context, meta jetstream.KeyValue) error {
-	w, err := meta.Watch(ctx, contract.MetaProgressPrefix+"*")
-	if err != nil {
-		return err
-	}
-	defer func() { _ = w.Stop() }()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-w.Updates():
-			if !ok {
-				return nil
-			}
-			if e == nil || e.Operation() != jetstream.KeyValuePut {
-				continue
-			}
-			var rec contract.ProgressRecord
-			if domain.Unmarshal(domain.MessagePack, e.Value(), &rec) != nil {
-				continue
-			}
-			name := strings.TrimPrefix(e.Key(), contract.MetaProgressPrefix)
-			p.mu.Lock()
-			p.records[name] = rec
-			close(p.changed)
-			p.changed = make(chan struct{})
-			p.mu.Unlock()
+	return kvwatch.Puts(ctx, meta, contract.MetaProgressPrefix+"*", false, func(e jetstream.KeyValueEntry) {
+		var rec contract.ProgressRecord
+		if domain.Unmarshal(domain.MessagePack, e.Value(), &rec) != nil {
+			return
 		}
-	}
+		name := strings.TrimPrefix(e.Key(), contract.MetaProgressPrefix)
+		p.mu.Lock()
+		p.records[name] = rec
+		close(p.changed)
+		p.changed = make(chan struct{})
+		p.mu.Unlock()
+	})
 }
 
 func (p *progress) get(projection string) (contract.ProgressRecord, <-chan struct{}) {
