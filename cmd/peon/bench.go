@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -51,6 +52,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
 	rebuildEvents := fs.Int("rebuild-events", 0, "events the rebuild scenario replays (default 1000000, 20000 with --quick)")
 	external := fs.String("nats-url", "", "drive a running Peon at this URL (admin credentials) instead of an embedded one")
+	rssOf := fs.String("rss", "", "with --nats-url: report the resident memory of these local processes after the run, as name=pid,name=pid")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
 	}
@@ -82,10 +84,14 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	if *external != "" {
-		if run["rebuild"] || run["memory"] {
-			return usagef("--nats-url runs raw, commands and stream only (rebuild and memory need Peon in this process): add --scenarios raw,commands,stream")
+		if run["rebuild"] {
+			return usagef("--nats-url runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
 		}
-		return runBenchExternal(ctx, env, *external, run, sizes, *asJSON)
+		pids, err := parsePids(*rssOf)
+		if err != nil {
+			return err
+		}
+		return runBenchExternal(ctx, env, *external, run, sizes, *asJSON, pids)
 	}
 	if *dataDir == "" {
 		dir, err := os.MkdirTemp("", "peon-bench-")
@@ -111,7 +117,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 }
 
 // runBenchExternal drives a running deployment: its services, its instances.
-func runBenchExternal(ctx context.Context, env *environment, url string, run map[string]bool, sizes benchSizes, asJSON bool) error {
+func runBenchExternal(ctx context.Context, env *environment, url string, run map[string]bool, sizes benchSizes, asJSON bool, pids map[string]int) error {
 	b := &benchStack{url: url, external: true, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
 	defer b.stopAll()
 	var err error
@@ -125,7 +131,25 @@ func runBenchExternal(ctx context.Context, env *environment, url string, run map
 	sizes.instances = []int{0} // whatever is running
 	report := &loadgen.Report{Machine: machine() + " (load generator)", Server: "external nats-server " + b.admin.ConnectedServerVersion(),
 		Started: time.Now().UTC(), Sync: "as configured"}
+	b.pids = pids
 	return b.report(ctx, env, run, sizes, report, asJSON)
+}
+
+// parsePids reads name=pid,name=pid.
+func parsePids(s string) (map[string]int, error) {
+	out := map[string]int{}
+	if s == "" {
+		return out, nil
+	}
+	for _, pair := range strings.Split(s, ",") {
+		name, pid, ok := strings.Cut(pair, "=")
+		n, err := strconv.Atoi(pid)
+		if !ok || err != nil || n <= 0 {
+			return nil, usagef("--rss %q: want name=pid,name=pid", s)
+		}
+		out[name] = n
+	}
+	return out, nil
 }
 
 // report runs the scenarios and prints the report.
@@ -147,7 +171,8 @@ func (b *benchStack) report(ctx context.Context, env *environment, run map[strin
 // benchStack is Peon running in this process for the benchmark.
 type benchStack struct {
 	url      string
-	external bool // a running deployment: start and stop no services
+	external bool           // a running deployment: start and stop no services
+	pids     map[string]int // external processes whose memory is reported
 	log      *slog.Logger
 	progress io.Writer
 	admin    *nats.Conn
@@ -294,6 +319,16 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		if err != nil {
 			return fmt.Errorf("rebuild: %w", err)
 		}
+	}
+	if run["memory"] && b.external {
+		b.say("memory: %d events over %d threads through the running deployment", sizes.memEvents, sizes.memThreads)
+		if err := loadgen.Memory(ctx, b.admin, sizes.memEvents, sizes.memThreads, 0, func() int64 { return 0 }, nil); err != nil {
+			return err
+		}
+		for name, pid := range b.pids {
+			r.Add(loadgen.Figure{Name: "memory.rss." + name, Value: float64(loadgen.RSS(pid)) / (1 << 20), Unit: "MiB"})
+		}
+		return nil
 	}
 	if run["memory"] {
 		b.stopDeciders()
