@@ -85,7 +85,7 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 	}
 	domain.Project(a.model, rec.StoredEvent)
 	a.lastSeq = rec.Sequence
-	a.bytes += int64(rec.Size + 64)
+	a.bytes += int64(rec.Size + foldedEventOverhead)
 	r.threads.Put(a.id, a)
 
 	if r.p.Catalog {

@@ -81,7 +81,7 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64) (*threadAg
 		}
 		domain.Project(a.model, rec.StoredEvent)
 		a.lastSeq = rec.Sequence
-		a.bytes += int64(rec.Size + 64)
+		a.bytes += int64(rec.Size + foldedEventOverhead)
 		return nil
 	})
 	if err != nil {
@@ -133,3 +133,8 @@ func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*project
 	r.projects.Put(id, p)
 	return p, nil
 }
+
+// foldedEventOverhead approximates the memory a folded event takes beyond
+// its encoded payload (structs, map entries, indexes); measured on the
+// decider, which folds the same way (see services/decider/aggregate.go).
+const foldedEventOverhead = 800
