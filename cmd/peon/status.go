@@ -49,8 +49,12 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 	}
 	report["streams"] = streams
 	consumers := map[string]any{}
+	version, err := projector.CurrentVersion(ctx, js)
+	if err != nil {
+		return unavailableError{err}
+	}
 	for stream, names := range map[string][]string{
-		contract.EventStream:    {projector.Catalog.ConsumerName(1), projector.Transcript.ConsumerName(1)},
+		contract.EventStream:    {projector.Catalog.ConsumerName(version), projector.Transcript.ConsumerName(version)},
 		contract.ProviderStream: {ingest.ConsumerName},
 	} {
 		for _, name := range names {

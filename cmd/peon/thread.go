@@ -10,6 +10,7 @@ import (
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -93,7 +94,11 @@ func watchThread(ctx context.Context, w io.Writer, c *client.Client, conn *connF
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	kv, err := js.KeyValue(ctx, contract.BucketMessages)
+	version, err := projector.CurrentVersion(ctx, js)
+	if err != nil {
+		return unavailableError{err}
+	}
+	kv, err := js.KeyValue(ctx, projector.BucketsV(version).Messages)
 	if err != nil {
 		return unavailableError{err}
 	}
