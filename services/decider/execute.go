@@ -30,6 +30,9 @@ type state struct {
 	// expectFilter/expectSeq: the optimistic-concurrency expectation.
 	expectFilter string
 	expectSeq    uint64
+	// fresh says the state was read from the stream during this attempt,
+	// not served from the cache as it was.
+	fresh bool
 }
 
 // Execute decides one command and appends its events. It is what the
@@ -62,10 +65,11 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			return replyFor(cmd, rc.events, true), nil
 		}
 		events, err := domain.Decide(cmd, st.model)
-		if (err != nil || len(events) == 0) && !fresh {
+		if (err != nil || len(events) == 0) && !st.fresh {
 			// Appends are guarded by the expectation, but a rejection (or a
 			// no-op) decided on cached state could be stale if another
-			// instance wrote since: confirm it on caught-up state.
+			// instance wrote since: confirm it on caught-up state. State
+			// just read from the stream needs no second look.
 			fresh = true
 			continue
 		}

@@ -45,22 +45,22 @@ func threadKey(id string) string  { return "thread:" + id }
 func (s *Service) prepare(ctx context.Context, cmd domain.Command, fresh bool) (state, error) {
 	switch c := cmd.(type) {
 	case domain.CreateProject:
-		a, err := s.aggregate(ctx, projectsKey, contract.AllProjectsFilter, fresh)
-		return state{model: a.model, primary: a, expectFilter: contract.AllProjectsFilter, expectSeq: a.lastSeq}, err
+		a, caughtUp, err := s.aggregate(ctx, projectsKey, contract.AllProjectsFilter, fresh)
+		return state{model: a.model, primary: a, expectFilter: contract.AllProjectsFilter, expectSeq: a.lastSeq, fresh: caughtUp}, err
 	case domain.RenameProject:
 		subject := contract.ProjectSubject(c.ProjectID)
-		a, err := s.aggregate(ctx, projectKey(c.ProjectID), subject, fresh)
-		return state{model: a.model, primary: a, expectFilter: subject, expectSeq: a.lastSeq}, err
+		a, caughtUp, err := s.aggregate(ctx, projectKey(c.ProjectID), subject, fresh)
+		return state{model: a.model, primary: a, expectFilter: subject, expectSeq: a.lastSeq, fresh: caughtUp}, err
 	case domain.DeleteProject:
 		tree := contract.ProjectTreeFilter(c.ProjectID)
 		a := newAggregate(treeKey(c.ProjectID), tree, s.cfg.Receipts)
 		err := a.catchUp(ctx, s.store)
-		return state{model: a.model, primary: a, expectFilter: tree, expectSeq: a.lastSeq}, err
+		return state{model: a.model, primary: a, expectFilter: tree, expectSeq: a.lastSeq, fresh: true}, err
 	case domain.CreateThread:
 		return s.prepareCreateThread(ctx, c)
 	}
 	threadID := threadOf(cmd)
-	a, err := s.aggregate(ctx, threadKey(threadID), contract.ThreadFilter(threadID), fresh)
+	a, caughtUp, err := s.aggregate(ctx, threadKey(threadID), contract.ThreadFilter(threadID), fresh)
 	if err != nil {
 		return state{}, err
 	}
@@ -68,7 +68,7 @@ func (s *Service) prepare(ctx context.Context, cmd domain.Command, fresh bool) (
 	if a.projectID != "" {
 		expect = contract.ThreadSubject(a.projectID, threadID)
 	}
-	return state{model: a.model, primary: a, expectFilter: expect, expectSeq: a.lastSeq}, nil
+	return state{model: a.model, primary: a, expectFilter: expect, expectSeq: a.lastSeq, fresh: caughtUp}, nil
 }
 
 // prepareCreateThread reads the project tree's last sequence first, then
@@ -80,11 +80,11 @@ func (s *Service) prepareCreateThread(ctx context.Context, c domain.CreateThread
 	if err != nil {
 		return state{}, err
 	}
-	project, err := s.aggregate(ctx, projectKey(c.ProjectID), contract.ProjectSubject(c.ProjectID), true)
+	project, _, err := s.aggregate(ctx, projectKey(c.ProjectID), contract.ProjectSubject(c.ProjectID), true)
 	if err != nil {
 		return state{}, err
 	}
-	thread, err := s.aggregate(ctx, threadKey(c.ThreadID), contract.ThreadFilter(c.ThreadID), true)
+	thread, _, err := s.aggregate(ctx, threadKey(c.ThreadID), contract.ThreadFilter(c.ThreadID), true)
 	if err != nil {
 		return state{}, err
 	}
@@ -96,28 +96,30 @@ func (s *Service) prepareCreateThread(ctx context.Context, c domain.CreateThread
 	for id, t := range thread.model.Threads {
 		m.Threads[id] = t
 	}
-	return state{model: m, primary: thread, expectFilter: tree, expectSeq: last}, nil
+	return state{model: m, primary: thread, expectFilter: tree, expectSeq: last, fresh: true}, nil
 }
 
 // aggregate returns the cached aggregate for key, loading it on a miss and
-// catching it up when fresh is asked for.
-func (s *Service) aggregate(ctx context.Context, key, filter string, fresh bool) (*aggregate, error) {
+// catching it up when fresh is asked for. caughtUp reports whether it was
+// read from the stream just now (loaded or caught up), rather than served
+// from the cache as it was.
+func (s *Service) aggregate(ctx context.Context, key, filter string, fresh bool) (a *aggregate, caughtUp bool, err error) {
 	if a, ok := s.cache.Get(key); ok {
 		if !fresh {
-			return a, nil
+			return a, false, nil
 		}
 		err := a.catchUp(ctx, s.store)
 		s.cache.Put(a.key, a)
-		return a, err
+		return a, true, err
 	}
-	a := newAggregate(key, filter, s.cfg.Receipts)
+	a = newAggregate(key, filter, s.cfg.Receipts)
 	a.cached = true
 	s.loads.Add(1)
 	if err := a.catchUp(ctx, s.store); err != nil {
-		return a, err
+		return a, true, err
 	}
 	s.cache.Put(a.key, a)
-	return a, nil
+	return a, true, nil
 }
 
 // threadOf returns the thread a thread command addresses.
