@@ -213,7 +213,7 @@ func (s *Service) work(ctx context.Context, queue chan item) {
 			}
 		}
 		if ctx.Err() != nil {
-			continue // leave it unacknowledged: see giveBack
+			continue // leave it unacknowledged: see handle
 		}
 		fresh := waiting[:0]
 		for _, it := range waiting {
@@ -265,17 +265,16 @@ func runs(waiting []item, max int) [][]item {
 	return out
 }
 
-// giveBack leaves unsent events unacknowledged. They are not nak'ed: a nak
-// queues a message for redelivery at once, ahead of older messages that are
-// still in flight to this instance and will only come back at the ack wait,
-// and that would reorder a thread's events. Left alone, everything this
-// instance held is redelivered when its ack wait expires, in stream order.
-func (s *Service) giveBack([]item) {}
-
 // handle sends one batch until it is answered: applied (ack), rejected
 // (record and ack; a batch is split to find the event at fault) or, on a
-// transient failure, retried with backoff until ctx is done (then left
-// unacked). It reports whether the batch was answered (acked).
+// transient failure, retried with backoff until ctx is done. It reports
+// whether the batch was answered (acked).
+//
+// What is not sent when the instance stops stays unacknowledged, not
+// nak'ed: a nak queues a message for redelivery at once, ahead of older
+// messages still in flight to this instance that come back only at the ack
+// wait, and that would reorder a thread's events. Left alone, everything
+// the instance held is redelivered when its ack wait expires, in order.
 func (s *Service) handle(ctx context.Context, batch []item) bool {
 	if batch[0].err != nil {
 		s.reject(ctx, batch[0], batch[0].err)
@@ -309,8 +308,7 @@ func (s *Service) handle(ctx context.Context, batch []item) bool {
 			return true
 		}
 		if ctx.Err() != nil {
-			s.giveBack(batch)
-			return false
+			return false // unsent: left unacknowledged (see handle)
 		}
 		s.retries.Add(1)
 		for _, it := range batch {
@@ -320,7 +318,6 @@ func (s *Service) handle(ctx context.Context, batch []item) bool {
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			s.giveBack(batch)
 			return false
 		}
 	}
