@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -19,8 +20,9 @@ import (
 
 // clientSetup parses a client subcommand's flags (the shared ones plus
 // extra), validates them and, if check accepts the remaining arguments,
-// connects.
-func (e *environment) clientSetup(name string, args []string, extra func(*flagSet), check func(rest []string) error) (*client.Client, *connFlags, []string, func(), error) {
+// connects: one connection, for the client and anything else the command
+// reads.
+func (e *environment) clientSetup(name string, args []string, extra func(*flagSet), check func(rest []string) error) (*client.Client, *nats.Conn, []string, func(), error) {
 	fs := newFlags(name)
 	c := e.addConnFlags(fs)
 	if extra != nil {
@@ -41,7 +43,7 @@ func (e *environment) clientSetup(name string, args []string, extra func(*flagSe
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	return client.New(nc, domain.JSON), c, fs.Args(), nc.Close, nil
+	return client.New(nc, domain.JSON), nc, fs.Args(), nc.Close, nil
 }
 
 // runCommand sends one command: peon cmd <name> [--json BODY] [key=value ...] [key:=json ...].

@@ -20,18 +20,13 @@ import (
 // runStatus prints streams, consumers, projection lag and service instances.
 func runStatus(ctx context.Context, env *environment, args []string) error {
 	var asJSON bool
-	c, conn, _, closeConn, err := env.clientSetup("status", args, func(fs *flagSet) {
+	c, nc, _, closeConn, err := env.clientSetup("status", args, func(fs *flagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print JSON")
 	}, nil)
 	if err != nil {
 		return err
 	}
 	defer closeConn()
-	nc, err := conn.connect("status")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
 	js, _ := jetstream.New(nc)
 	report := map[string]any{}
 	streams := map[string]any{}

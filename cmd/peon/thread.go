@@ -6,8 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
@@ -21,7 +21,7 @@ func runThread(ctx context.Context, env *environment, args []string) error {
 	}
 	verb := args[0]
 	var asJSON bool
-	c, conn, rest, closeConn, err := env.clientSetup("thread "+verb, args[1:], func(fs *flagSet) {
+	c, nc, rest, closeConn, err := env.clientSetup("thread "+verb, args[1:], func(fs *flagSet) {
 		if verb == "show" {
 			fs.BoolVar(&asJSON, "json", false, "print JSON")
 		}
@@ -51,7 +51,7 @@ func runThread(ctx context.Context, env *environment, args []string) error {
 	if verb == "show" {
 		return nil
 	}
-	return watchThread(ctx, env.stdout, c, conn, id, msgs.Messages)
+	return watchThread(ctx, env.stdout, nc, id, msgs.Messages)
 }
 
 func printThread(w io.Writer, t *domain.ThreadState, msgs []contract.MessageRecord) {
@@ -87,12 +87,7 @@ func printMessage(w io.Writer, m contract.MessageRecord) {
 
 // watchThread follows the thread's transcript keys and prints text as it
 // streams: new messages whole, growing ones by their new part.
-func watchThread(ctx context.Context, w io.Writer, c *client.Client, conn *connFlags, id string, seen []contract.MessageRecord) error {
-	nc, err := conn.connect("thread watch")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
+func watchThread(ctx context.Context, w io.Writer, nc *nats.Conn, id string, seen []contract.MessageRecord) error {
 	js, _ := jetstream.New(nc)
 	version, err := projector.CurrentVersion(ctx, js)
 	if err != nil {
