@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,9 @@ type Store struct {
 	js jetstream.JetStream
 	// pageSize is how many messages one batch get asks for.
 	pageSize int
+
+	mu     sync.Mutex
+	handle jetstream.Stream // looked up once: every lookup is a round trip
 }
 
 // New returns a store over js. The stream must exist (EnsureStream or CheckStream).
@@ -167,12 +171,26 @@ func (s *Store) LoadBefore(ctx context.Context, filter string, after, before uin
 	return last, err
 }
 
+// stream returns the event stream's handle, looking it up the first time.
+func (s *Store) stream(ctx context.Context) (jetstream.Stream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.handle == nil {
+		h, err := s.js.Stream(ctx, contract.EventStream)
+		if err != nil {
+			return nil, err
+		}
+		s.handle = h
+	}
+	return s.handle, nil
+}
+
 // FirstEvents returns, in stream order, the first event of every subject
 // matching filter whose first event comes before sequence before. On a
 // thread subject the first event is its ThreadCreated, so this finds the
 // threads of a project without reading their transcripts.
 func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) ([]Record, error) {
-	stream, err := s.js.Stream(ctx, contract.EventStream)
+	stream, err := s.stream(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +228,7 @@ func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) (
 // LastSequence returns the sequence of the last event whose subject matches
 // filter (wildcards allowed), or 0 when none does.
 func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error) {
-	stream, err := s.js.Stream(ctx, contract.EventStream)
+	stream, err := s.stream(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("last sequence of %s: %w", filter, err)
 	}

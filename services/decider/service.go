@@ -22,6 +22,7 @@ import (
 type Service struct {
 	cfg   Config
 	nc    *nats.Conn
+	js    jetstream.JetStream
 	store *eventstore.Store
 	log   *slog.Logger
 	cache *lru.Cache[*aggregate]
@@ -44,7 +45,7 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	return &Service{
-		cfg: cfg, nc: nc, store: eventstore.New(js), log: log,
+		cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log,
 		cache: lru.New[*aggregate](cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
 		work: make(chan struct{}, cfg.Concurrency),
 	}, nil
@@ -67,7 +68,7 @@ func (s *Service) Stats() Stats {
 // Run serves commands until ctx is done, then stops taking requests, lets
 // the ones in flight finish and returns.
 func (s *Service) Run(ctx context.Context) error {
-	if _, err := eventstore.CheckStream(ctx, mustJS(s.nc)); err != nil {
+	if _, err := eventstore.CheckStream(ctx, s.js); err != nil {
 		return err
 	}
 	svc, err := micro.AddService(s.nc, micro.Config{
@@ -119,9 +120,4 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			microreply.Respond(req, enc, reply, err, s.log)
 		}()
 	}
-}
-
-func mustJS(nc *nats.Conn) jetstream.JetStream {
-	js, _ := jetstream.New(nc) // fails only on invalid options, and there are none
-	return js
 }
