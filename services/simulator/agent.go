@@ -55,8 +55,10 @@ func NewAgent(nc *nats.Conn, script Script, enc domain.Encoding) (*Agent, error)
 		waiting: map[string]chan domain.Resolution{}, cancel: map[string]context.CancelFunc{}}, nil
 }
 
-// Serve follows the events of threadID and plays its turns until ctx is done.
-func (a *Agent) Serve(ctx context.Context, threadID string) error {
+// Follow subscribes to threadID's events and plays its turns from then on,
+// until ctx is done or stop is called. The subscription is registered with
+// the server before Follow returns, so a turn started afterwards is seen.
+func (a *Agent) Follow(ctx context.Context, threadID string) (stop func() error, err error) {
 	sub, err := a.nc.Subscribe(contract.ThreadFilter(threadID), func(m *nats.Msg) {
 		e, err := domain.DecodeEvent(m.Data, domain.EncodingOf(m.Header.Get(contract.HeaderContentType)))
 		if err != nil {
@@ -65,13 +67,25 @@ func (a *Agent) Serve(ctx context.Context, threadID string) error {
 		a.react(ctx, threadID, e)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := a.nc.Flush(); err != nil {
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := a.nc.FlushWithContext(fctx); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, err
+	}
+	return sub.Unsubscribe, nil
+}
+
+// Serve follows threadID (see Follow) until ctx is done.
+func (a *Agent) Serve(ctx context.Context, threadID string) error {
+	stop, err := a.Follow(ctx, threadID)
+	if err != nil {
 		return err
 	}
 	<-ctx.Done()
-	return sub.Unsubscribe()
+	return stop()
 }
 
 func (a *Agent) react(ctx context.Context, threadID string, e domain.Event) {
@@ -149,7 +163,17 @@ func (p *publisher) send(e domain.ProviderEvent) {
 	m := &nats.Msg{Subject: contract.ProviderSubject(p.thread), Data: body, Header: nats.Header{}}
 	m.Header.Set(contract.HeaderMsgID, p.thread+":"+id)
 	m.Header.Set(contract.HeaderContentType, p.a.enc.ContentType())
-	_, _ = p.a.js.PublishMsgAsync(m)
+	// Synchronous, retried until stored: a lost event would leave the turn
+	// hanging, and the message id makes a retry harmless.
+	for p.ctx.Err() == nil {
+		if _, err := p.a.js.PublishMsg(p.ctx, m); err == nil {
+			return
+		}
+		select {
+		case <-time.After(50 * time.Millisecond):
+		case <-p.ctx.Done():
+		}
+	}
 }
 
 // toolCall runs a tool, asking for approval first on every Nth turn.

@@ -29,8 +29,9 @@ func TestApprovalPausesTheTurn(t *testing.T) {
 	}
 	p := s.Send(t, domain.CreateProject{Name: "p", Path: "/sim"}).ProjectID
 	thread := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
-	go func() { _ = agent.Serve(ctx, thread) }()
-	time.Sleep(50 * time.Millisecond) // let the agent's subscription reach the server
+	if _, err := agent.Follow(ctx, thread); err != nil {
+		t.Fatal(err)
+	}
 	s.Send(t, domain.StartTurn{ThreadID: thread, Text: "go"})
 
 	th := waitFor(t, s, thread, func(th *domain.ThreadState) bool { return th.Status == domain.StatusAwaitingApproval })

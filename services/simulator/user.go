@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -53,10 +54,13 @@ func Run(ctx context.Context, nc *nats.Conn, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("create thread: %w", err)
 		}
-		ready := make(chan struct{})
-		go func() { _ = agent.Serve(serveCtx, th.ThreadID) }()
-		go func() { _ = nc.Flush(); close(ready) }()
-		<-ready
+		// The agent must be listening before the user starts a turn: it
+		// learns of turns from live events only.
+		stop, err := agent.Follow(serveCtx, th.ThreadID)
+		if err != nil {
+			return fmt.Errorf("follow thread: %w", err)
+		}
+		defer func() { _ = stop() }()
 		g.Go(func() error { return drive(gctx, nc, c, th.ThreadID, cfg) })
 	}
 	return g.Wait()
@@ -77,7 +81,7 @@ func drive(ctx context.Context, nc *nats.Conn, c *client.Client, threadID string
 		case domain.PendingActionRequested:
 			go func() {
 				time.Sleep(cfg.ApproveAfter)
-				_, _ = c.Send(context.WithoutCancel(ctx), domain.ApprovePendingAction{ThreadID: threadID, RequestID: ev.RequestID})
+				approve(ctx, c, domain.ApprovePendingAction{ThreadID: threadID, RequestID: ev.RequestID})
 			}()
 		}
 	})
@@ -105,4 +109,20 @@ func drive(ctx context.Context, nc *nats.Conn, c *client.Client, threadID string
 		}
 	}
 	return nil
+}
+
+// approve sends cmd, retrying while the failure is transient: an approval
+// that is lost leaves the turn waiting for ever.
+func approve(ctx context.Context, c *client.Client, cmd domain.ApprovePendingAction) {
+	for ctx.Err() == nil {
+		_, err := c.Send(ctx, cmd)
+		var rejected *client.Error
+		if err == nil || (errors.As(err, &rejected) && !rejected.Transient()) {
+			return
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+		}
+	}
 }
