@@ -159,14 +159,15 @@ func TestServicesWorkWithLeastPrivilege(t *testing.T) {
 			t.Fatalf("adapter publish: %v", err)
 		}
 	}
+	// The catalog and the transcript are separate projections: wait for
+	// the transcript itself to show the agent's reply.
 	var msgs query.MessagesReply
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		var tr query.ThreadReply
-		if c.Query(ctx, "thread.get", query.ThreadGet{ThreadID: th.ThreadID}, &tr) == nil && tr.Thread.ActiveTurnID == "" {
-			if err := c.Query(ctx, "thread.messages", query.ThreadMessages{ThreadID: th.ThreadID}, &msgs); err != nil {
-				t.Fatal(err)
-			}
+		if err := c.Query(ctx, "thread.messages", query.ThreadMessages{ThreadID: th.ThreadID}, &msgs); err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs.Messages) == 2 && !msgs.Messages[1].Streaming {
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
