@@ -150,7 +150,14 @@ func (s *Service) Run(ctx context.Context) error {
 		_, _ = h.Write([]byte(it.threadID))
 		queues[h.Sum32()%uint32(len(queues))] <- it
 	}
-	gate := newSettleGate(cons.CachedInfo().Config.AckWait, dispatch)
+	ackFloor := func() (uint64, error) {
+		info, err := cons.Info(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return info.AckFloor.Stream, nil
+	}
+	gate := newSettleGate(cons.CachedInfo().Config.AckWait, dispatch, ackFloor)
 	cc, err := cons.Consume(func(m jetstream.Msg) { gate.receive(decode(m)) },
 		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(pullSize))
 	if err != nil {
@@ -161,6 +168,7 @@ func (s *Service) Run(ctx context.Context) error {
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
+	gate.stop()
 	for _, q := range queues {
 		close(q)
 	}

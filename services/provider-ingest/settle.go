@@ -6,46 +6,77 @@ import (
 	"time"
 )
 
-// settleGate holds back what an instance receives when it first gets the
-// pin, for one ack wait, and then lets it through in stream order.
+// settleGate keeps each thread's provider events in stream order on their
+// way to the workers, across handovers and lost deliveries.
 //
-// Why: when the pin moves, events the previous instance had received but not
+// When the pin moves, events the previous instance had received but not
 // acked come back only when their ack wait expires — possibly after newer
 // events of the same thread were already delivered here. Every such
 // straggler was delivered before this instance got the pin, so all of them
-// are redelivered within one ack wait of the first delivery here. Holding
-// that long and sorting by stream sequence restores each thread's order.
-// After it opens, the gate passes events straight through.
+// are redelivered within one ack wait of the first delivery here: the gate
+// holds what it receives that long, then lets it through sorted.
+//
+// After that, the consumer covers the whole stream, so sequences arrive
+// without holes unless something is missing: a delivery lost with a
+// connection (a node died), or events another instance handled. On a
+// hole the gate holds what follows until the hole is filled (the lost
+// events are redelivered after their ack wait) or the consumer's ack floor
+// shows the missing events were handled elsewhere.
 type settleGate struct {
 	settle   time.Duration
 	dispatch func(item)
+	ackFloor func() (uint64, error)
 
-	mu   sync.Mutex
-	open bool
-	held map[uint64]item // by stream sequence: a redelivery replaces its older copy
+	mu      sync.Mutex
+	open    bool
+	stopped bool
+	timer   *time.Timer
+	held    map[uint64]item // by stream sequence: a redelivery replaces its older copy
+	last    uint64          // highest sequence let through in order
+	polling bool
 }
 
-func newSettleGate(ackWait time.Duration, dispatch func(item)) *settleGate {
-	return &settleGate{settle: ackWait + ackWait/4, dispatch: dispatch, held: map[uint64]item{}}
+func newSettleGate(ackWait time.Duration, dispatch func(item), ackFloor func() (uint64, error)) *settleGate {
+	return &settleGate{settle: ackWait + ackWait/4, dispatch: dispatch, ackFloor: ackFloor, held: map[uint64]item{}}
 }
 
 func (g *settleGate) receive(it item) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.open {
-		g.dispatch(it)
+	if g.stopped {
+		return // left unacknowledged: redelivered after the ack wait
+	}
+	if !g.open {
+		if len(g.held) == 0 {
+			g.timer = time.AfterFunc(g.settle, g.release)
+		}
+		_ = it.msg.InProgress() // held, not forgotten: do not redeliver yet
+		g.held[it.seq] = it
 		return
 	}
-	if len(g.held) == 0 {
-		time.AfterFunc(g.settle, g.release)
+	if it.seq <= g.last {
+		g.dispatch(it) // a late copy of what went through: the worker skips it
+		return
 	}
-	_ = it.msg.InProgress() // held, not forgotten: do not redeliver yet
 	g.held[it.seq] = it
+	g.drain(0)
+	if len(g.held) > 0 {
+		_ = it.msg.InProgress()
+		if !g.polling {
+			g.polling = true
+			go g.poll()
+		}
+	}
 }
 
+// release opens the gate after the settle time: everything held goes
+// through in stream order.
 func (g *settleGate) release() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.stopped {
+		return
+	}
 	seqs := make([]uint64, 0, len(g.held))
 	for seq := range g.held {
 		seqs = append(seqs, seq)
@@ -54,5 +85,71 @@ func (g *settleGate) release() {
 	for _, seq := range seqs {
 		g.dispatch(g.held[seq])
 	}
-	g.held, g.open = nil, true
+	if len(seqs) > 0 {
+		g.last = seqs[len(seqs)-1]
+	}
+	g.held, g.open = map[uint64]item{}, true
+}
+
+// drain lets held events through in order while the next one is here, or
+// while everything before the lowest held one is acknowledged (floor).
+func (g *settleGate) drain(floor uint64) {
+	for len(g.held) > 0 {
+		next, ok := g.held[g.last+1]
+		if !ok {
+			lowest := slices.Min(mapKeys(g.held))
+			if floor < lowest-1 {
+				return // a hole: wait for it to be filled or acked elsewhere
+			}
+			next = g.held[lowest]
+		}
+		delete(g.held, next.seq)
+		g.dispatch(next)
+		g.last = next.seq
+	}
+}
+
+// poll watches the consumer's ack floor while events are held behind a
+// hole, and keeps them from being redelivered meanwhile.
+func (g *settleGate) poll() {
+	for n := 1; ; n++ {
+		time.Sleep(200 * time.Millisecond)
+		floor, err := g.ackFloor()
+		g.mu.Lock()
+		if g.stopped || len(g.held) == 0 {
+			g.polling = false
+			g.mu.Unlock()
+			return
+		}
+		if err == nil {
+			g.drain(floor)
+		}
+		if n%10 == 0 {
+			for _, it := range g.held {
+				_ = it.msg.InProgress()
+			}
+		}
+		g.mu.Unlock()
+	}
+}
+
+func mapKeys(m map[uint64]item) []uint64 {
+	keys := make([]uint64, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	return keys
+}
+
+// stop ends the gate before the workers' queues close: what it still holds
+// is dropped unacknowledged, so it is redelivered, and a pending release
+// never fires into a closed queue.
+func (g *settleGate) stop() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.stopped = true
+	if g.timer != nil {
+		g.timer.Stop()
+	}
+	g.held = nil
 }
