@@ -157,8 +157,16 @@ func (s *Stack) PublishAs(t testing.TB, msgID, threadID, turnID, providerEventID
 	}
 	m := &nats.Msg{Subject: contract.ProviderSubject(threadID), Data: body, Header: nats.Header{}}
 	m.Header.Set(contract.HeaderMsgID, msgID)
-	if _, err := s.JS.PublishMsgAsync(m); err != nil {
-		t.Fatal(err)
+	for {
+		_, err := s.JS.PublishMsgAsync(m)
+		if errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			<-s.JS.PublishAsyncComplete() // a busy machine: let the acks catch up
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
 	}
 }
 
