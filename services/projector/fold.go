@@ -35,7 +35,7 @@ func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) erro
 	switch e := rec.Event.(type) {
 	case domain.ProjectEvent:
 		if r.p.Catalog {
-			return r.foldProject(ctx, e.EventProjectID(), rec, d)
+			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence)
 		}
 	case domain.ThreadEvent:
 		return r.foldThread(ctx, e, rec, d)
@@ -43,14 +43,20 @@ func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) erro
 	return nil
 }
 
-// foldProject folds an event into a project's record. A record already
-// stamped with this sequence or a later one has it.
-func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty) error {
-	p, err := r.projectAt(ctx, id, rec.Sequence)
+// foldProject folds an event into a project's record as the projection
+// stands at sequence at (rec's own sequence, or a later one when rec is
+// applied while a thread is loaded: see threadAt). A record already stamped
+// with rec's sequence or a later one has it; in the second case it is
+// marked for writing all the same, as rec may never have been written.
+func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty, at uint64) error {
+	p, err := r.projectAt(ctx, id, at)
 	if err != nil {
 		return err
 	}
 	if p != nil && p.state.Seq >= rec.Sequence {
+		if at > rec.Sequence {
+			d.projects[id] = p
+		}
 		return nil
 	}
 	// A model around this one record: Project updates the record in place.
@@ -72,13 +78,19 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 }
 
 func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty) error {
-	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence)
+	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, d)
 	if err != nil {
 		return err
 	}
 	if rec.Sequence <= a.lastSeq {
-		return nil
+		return nil // folded already, and marked if it might be unwritten (see threadAt)
 	}
+	return r.apply(ctx, a, e, rec, d, rec.Sequence)
+}
+
+// apply folds one event into a thread's aggregate and marks the keys it
+// changes for writing; at is the sequence the projection stands at.
+func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64) error {
 	var before map[string]int
 	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
 		before = messageLengths(a)
@@ -90,7 +102,7 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 
 	if r.p.Catalog {
 		if created, ok := e.(domain.ThreadCreated); ok {
-			if err := r.foldProject(ctx, created.ProjectID, rec, d); err != nil {
+			if err := r.foldProject(ctx, created.ProjectID, rec, d, at); err != nil {
 				return err
 			}
 		}
@@ -99,15 +111,16 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 		}
 		switch e.(type) {
 		case domain.ThreadSelected:
-			d.selected = &contract.SelectedRecord{ThreadID: a.id, Seq: rec.Sequence}
+			r.setSelection(d, contract.SelectedRecord{ThreadID: a.id, Seq: rec.Sequence})
 		case domain.ThreadDeleted:
 			// Deleting the selected thread clears the selection (the domain's rule).
-			if r.selected == a.id {
-				d.selected = &contract.SelectedRecord{Seq: rec.Sequence}
+			current, err := r.selection(ctx)
+			if err != nil {
+				return err
 			}
-		}
-		if d.selected != nil {
-			r.selected = d.selected.ThreadID
+			if current.ThreadID == a.id {
+				r.setSelection(d, contract.SelectedRecord{Seq: rec.Sequence})
+			}
 		}
 	}
 	if r.p.Transcript {
@@ -149,4 +162,38 @@ func messageLengths(a *threadAgg) map[string]int {
 		}
 	}
 	return out
+}
+
+// setSelection records a change of the selected thread, unless the projection
+// already knows a later one (events can be applied out of order while a
+// thread is loaded).
+func (r *runner) setSelection(d *dirty, rec contract.SelectedRecord) {
+	if r.selectedKnown && rec.Seq <= r.selected.Seq {
+		return
+	}
+	r.selected, r.selectedKnown = rec, true
+	if d.selected == nil || rec.Seq > d.selected.Seq {
+		d.selected = &rec
+	}
+}
+
+// selection is the selected thread as the projection stands. A runner
+// that has just started (or dropped its state) reads it from the bucket,
+// which holds every selection up to the ack floor.
+func (r *runner) selection(ctx context.Context) (contract.SelectedRecord, error) {
+	if r.selectedKnown {
+		return r.selected, nil
+	}
+	var rec contract.SelectedRecord
+	e, err := r.kvGet(ctx, contract.BucketMeta, contract.MetaSelectedThread)
+	if err != nil {
+		return rec, err
+	}
+	if e != nil {
+		if err := domain.Unmarshal(domain.MessagePack, e.Value(), &rec); err != nil {
+			return rec, err
+		}
+	}
+	r.selected, r.selectedKnown = rec, true
+	return rec, nil
 }

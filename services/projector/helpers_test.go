@@ -33,5 +33,6 @@ func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
 // startBare starts a stack without projectors.
 func startBare(t *testing.T) *peontest.Stack {
 	s := peontest.Start(t)
+	s.WaitServing(t)
 	return s
 }

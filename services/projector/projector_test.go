@@ -1,11 +1,9 @@
 package projector_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"testing"
 	"time"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
-	"github.com/peonhq/peon/services/query"
 )
 
 func pe(p domain.ProviderEvent) *domain.ProviderEventEnvelope {
@@ -37,6 +34,7 @@ func workload(t *testing.T, s *peontest.Stack, seed uint64, threads int) uint64 
 	for i := range threads {
 		th := send(domain.CreateThread{ProjectID: p, Title: fmt.Sprint("thread ", i)}).ThreadID
 		send(domain.SelectThread{ThreadID: th})
+		var firstCheckpoint string
 		for turn := range 3 {
 			u := send(domain.StartTurn{ThreadID: th, Text: fmt.Sprintf("prompt %d", turn)}).TurnID
 			msg := fmt.Sprintf("m%d", turn)
@@ -71,12 +69,13 @@ func workload(t *testing.T, s *peontest.Stack, seed uint64, threads int) uint64 
 			default:
 				send(domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: u + "-done", Event: pe(domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 3, OutputTokens: 9}})})
 			}
-			send(domain.CreateCheckpoint{ThreadID: th, TurnID: u, Ref: fmt.Sprintf("refs/peon/%d", turn)})
+			cp := send(domain.CreateCheckpoint{ThreadID: th, TurnID: u, Ref: fmt.Sprintf("refs/peon/%d", turn)}).CheckpointID
+			if turn == 0 {
+				firstCheckpoint = cp
+			}
 		}
 		if i%2 == 0 {
-			var st query.ThreadReply
-			s.Query(t, "thread.get", query.ThreadGet{ThreadID: th, MinSequence: last}, &st)
-			send(domain.RestoreCheckpoint{ThreadID: th, CheckpointID: st.Thread.Checkpoints[0].ID})
+			send(domain.RestoreCheckpoint{ThreadID: th, CheckpointID: firstCheckpoint})
 		}
 		send(domain.CommitChanges{ThreadID: th, Message: "wip"})
 		send(domain.CreateBranch{ThreadID: th, Name: fmt.Sprintf("peon/%d", i)})
@@ -89,54 +88,33 @@ func workload(t *testing.T, s *peontest.Stack, seed uint64, threads int) uint64 
 	return last
 }
 
-// dump reads every live key of a bucket.
-func dump(t *testing.T, js jetstream.JetStream, bucket string) map[string][]byte {
-	t.Helper()
-	ctx := context.Background()
-	kv, err := js.KeyValue(ctx, bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Stop() }()
-	out := map[string][]byte{}
-	for e := range w.Updates() {
-		if e == nil {
-			break
-		}
-		out[e.Key()] = e.Value()
-	}
-	return out
-}
-
 // sameBuckets fails unless two read-model versions hold the same keys with
 // byte-identical values.
 func sameBuckets(t *testing.T, js jetstream.JetStream, a, b projector.Buckets) {
 	t.Helper()
-	for _, pair := range [][2]string{{a.Projects, b.Projects}, {a.Threads, b.Threads}, {a.Messages, b.Messages}} {
-		x, y := dump(t, js, pair[0]), dump(t, js, pair[1])
-		if len(x) == 0 {
-			t.Fatalf("%s is empty", pair[0])
-		}
-		var keys []string
-		for k := range x {
-			keys = append(keys, k)
-		}
-		for k := range y {
-			if _, ok := x[k]; !ok {
-				keys = append(keys, k)
-			}
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if !bytes.Equal(x[k], y[k]) {
-				t.Fatalf("%s vs %s differ at key %s (%d vs %d bytes)", pair[0], pair[1], k, len(x[k]), len(y[k]))
-			}
-		}
+	diffs, err := projector.Compare(t.Context(), js, a, b)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if len(diffs) > 0 {
+		t.Fatalf("%d differences, first: %s", len(diffs), diffs[0])
+	}
+	if n := len(dumpKeys(t, js, a.Threads)); n == 0 {
+		t.Fatalf("%s is empty", a.Threads)
+	}
+}
+
+func dumpKeys(t *testing.T, js jetstream.JetStream, bucket string) []string {
+	t.Helper()
+	kv, err := js.KeyValue(t.Context(), bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := kv.Keys(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
 }
 
 // waitFolded waits until the projections of version v have folded seq.

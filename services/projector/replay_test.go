@@ -28,13 +28,20 @@ func TestRebuildEqualsLive(t *testing.T) {
 func TestRestartMidStreamAppliesEachEventOnce(t *testing.T) {
 	s := startBare(t)
 	stop := s.StartProjector(t, "p-0", projector.Config{BatchSize: 7})
-	done := make(chan uint64)
-	go func() { done <- workload(t, s, 2, 5) }()
+	done := make(chan uint64, 1)
+	go func() {
+		defer close(done) // also when the workload fails the test (and exits)
+		done <- workload(t, s, 2, 5)
+	}()
 	var last uint64
 	restarts := 0
 	for i := 1; last == 0; i++ {
 		select {
-		case last = <-done:
+		case v, ok := <-done:
+			if !ok {
+				return // the workload failed the test
+			}
+			last = v
 		case <-time.After(150 * time.Millisecond):
 			if restarts == 12 {
 				continue // enough: let the workload finish

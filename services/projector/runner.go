@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -26,8 +27,17 @@ type runner struct {
 	kv       map[string]jetstream.KeyValue
 	threads  *lru.Cache[*threadAgg]
 	projects *lru.Cache[*projectEntry]
-	selected string
-	metaRevs revisions
+	// selected is the selected thread as far as this runner has folded;
+	// unknown after a start or a gap until read from the bucket.
+	selected      contract.SelectedRecord
+	selectedKnown bool
+	metaRevs      revisions
+
+	// floor is a sequence at or below the consumer's ack floor: every event
+	// up to it has been written. delivered is the highest sequence this
+	// runner has seen. Both belong to the consuming goroutine.
+	floor, delivered uint64
+	cons             jetstream.Consumer
 
 	lastFolded, parked, loads atomic.Int64
 }
@@ -52,8 +62,7 @@ func (r *runner) run(ctx context.Context, cons jetstream.Consumer) error {
 			return nil
 		}
 		r.log.Warn("projection restarts after a failed batch", "err", err)
-		r.threads = lru.New[*threadAgg](r.cfg.CacheEntries, r.cfg.CacheBytes)
-		r.projects = lru.New[*projectEntry](r.cfg.CacheEntries, r.cfg.CacheBytes/8)
+		r.forget()
 		r.metaRevs = revisions{}
 		select {
 		case <-ctx.Done():
@@ -63,9 +72,23 @@ func (r *runner) run(ctx context.Context, cons jetstream.Consumer) error {
 	}
 }
 
+// forget drops the folded state; it is folded again from the stream as
+// events arrive.
+func (r *runner) forget() {
+	r.threads = lru.New[*threadAgg](r.cfg.CacheEntries, r.cfg.CacheBytes)
+	r.projects = lru.New[*projectEntry](r.cfg.CacheEntries, r.cfg.CacheBytes/8)
+	r.selectedKnown = false
+}
+
 // consume pulls messages in the pinned priority group and processes them in
 // batches, until ctx is done or a batch fails.
 func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", r.p.ConsumerName(r.cfg.Version), err)
+	}
+	r.cons = cons
+	r.floor = max(r.floor, info.AckFloor.Stream)
 	incoming := make(chan jetstream.Msg, 2*r.cfg.BatchSize)
 	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
 		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize))
@@ -104,6 +127,10 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	}()
 	ticker := time.NewTicker(r.cfg.LogEvery)
 	defer ticker.Stop()
+	// After a handover, events folded elsewhere leave the floor behind what
+	// this runner has folded until the consumer's ack floor catches up.
+	behind := time.NewTicker(time.Second)
+	defer behind.Stop()
 	for {
 		var first jetstream.Msg
 		select {
@@ -111,6 +138,13 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			return nil
 		case <-ticker.C:
 			r.logLag(ctx, cons)
+			continue
+		case <-behind.C:
+			if r.delivered > r.floor {
+				if err := r.syncFloor(ctx); err != nil {
+					return err
+				}
+			}
 			continue
 		case first = <-incoming:
 		}
@@ -137,6 +171,7 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	d := newDirty()
 	var poison []jetstream.Msg
 	var last uint64
+	seqs := make([]uint64, 0, len(batch))
 	for _, m := range batch {
 		meta, err := m.Metadata()
 		if err != nil {
@@ -144,6 +179,13 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 		}
 		seq := meta.Sequence.Stream
 		last = seq
+		seqs = append(seqs, seq)
+		if seq > r.delivered+1 {
+			// A gap: another instance folded what lies between, so what this
+			// one has cached may be behind the buckets. Fold afresh.
+			r.forget()
+		}
+		r.delivered = max(r.delivered, seq)
 		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
 			if perr := r.park(ctx, seq, m.Subject(), err); perr != nil {
@@ -159,20 +201,71 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	if err := r.flush(ctx, d); err != nil {
 		return fmt.Errorf("write batch ending at %d: %w", last, err)
 	}
-	if err := r.recordProgress(ctx, last); err != nil {
-		return err
-	}
-	for _, m := range batch {
-		if containsMsg(poison, m) {
-			_ = m.Term() // parked: never redeliver
-			continue
-		}
-		if err := m.Ack(); err != nil {
+	// Progress is the floor: every event up to it is folded and written.
+	// A batch that continues it in order raises it before the acks; one
+	// that does not (redeliveries after a handover) is acked first, then
+	// the floor is read back from the consumer.
+	before := r.floor
+	inOrder := r.raiseFloor(seqs)
+	if inOrder && r.floor > before {
+		if err := r.recordProgress(ctx, r.floor); err != nil {
 			return err
 		}
 	}
-	r.lastFolded.Store(int64(last))
+	for i, m := range batch {
+		var err error
+		switch {
+		case containsMsg(poison, m):
+			err = m.Term() // parked: never redeliver
+		case (!inOrder || r.delivered > r.floor) && i == len(batch)-1:
+			err = m.DoubleAck(ctx) // acks are handled in order: all of the batch's are in
+		default:
+			err = m.Ack()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	// Events above the floor were folded (here, or elsewhere and acked):
+	// the consumer's ack floor tells how far the floor can move now.
+	if !inOrder || r.delivered > r.floor {
+		if err := r.syncFloor(ctx); err != nil {
+			return err
+		}
+	}
+	r.lastFolded.Store(int64(r.floor))
 	return nil
+}
+
+// syncFloor raises the floor to the consumer's ack floor and records the
+// progress when it moved.
+func (r *runner) syncFloor(ctx context.Context) error {
+	info, err := r.cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if info.AckFloor.Stream <= r.floor {
+		return nil
+	}
+	r.floor = info.AckFloor.Stream
+	r.lastFolded.Store(int64(r.floor))
+	return r.recordProgress(ctx, r.floor)
+}
+
+// raiseFloor moves the floor past a batch this runner is about to ack and
+// reports whether the batch continued the floor without a hole.
+func (r *runner) raiseFloor(seqs []uint64) bool {
+	slices.Sort(seqs)
+	for _, seq := range seqs {
+		switch {
+		case seq <= r.floor:
+		case seq == r.floor+1:
+			r.floor = seq
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func containsMsg(list []jetstream.Msg, m jetstream.Msg) bool {
@@ -204,6 +297,11 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 	if err != nil {
 		r.log.Warn("consumer info", "err", err)
 		return
+	}
+	if info.AckFloor.Stream > r.floor && r.cons != nil {
+		if err := r.syncFloor(ctx); err != nil {
+			r.log.Warn("progress", "err", err)
+		}
 	}
 	threads, bytes := r.threads.Len()
 	r.log.Info("projection", "last_folded", r.lastFolded.Load(), "pending", info.NumPending,

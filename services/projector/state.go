@@ -70,14 +70,25 @@ func (r *revisions) forget(key string) {
 
 // threadAt returns thread id's aggregate folded up to (not including)
 // sequence seq: from the cache when it is there, else from the stream.
-func (r *runner) threadAt(ctx context.Context, id string, seq uint64) (*threadAgg, error) {
+//
+// Loaded events past the ack floor may never have been written: the
+// instance that folded them may have died first, and they can come back
+// after seq (redelivery is not in order across a handover), when they are
+// skipped as already folded. So those events are applied through the
+// writing path and their keys marked in d. Events at or below the floor
+// were written before they were acked.
+func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) (*threadAgg, error) {
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
 	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
+	r.threads.Put(id, a) // apply may look the thread up again
 	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq, func(rec eventstore.Record) error {
 		if rec.Err != nil {
 			return nil // parked when it was delivered
+		}
+		if e, ok := rec.Event.(domain.ThreadEvent); ok && rec.Sequence > r.floor {
+			return r.apply(ctx, a, e, rec, d, seq)
 		}
 		domain.Project(a.model, rec.StoredEvent)
 		a.lastSeq = rec.Sequence
@@ -85,6 +96,7 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64) (*threadAg
 		return nil
 	})
 	if err != nil {
+		r.threads.Remove(id)
 		return nil, err
 	}
 	r.loads.Add(1)

@@ -80,7 +80,8 @@ func WatchVersion(ctx context.Context, js jetstream.JetStream, changed func(int)
 // Rebuild folds the whole stream into read-model version v (new buckets and
 // consumers) until it has folded sequence target, then makes it live. The
 // live projection keeps running meanwhile; projectors and query services
-// that follow the current version switch over when it flips.
+// that follow the current version switch over when it flips. progress, if
+// not nil, is told how far the rebuild has folded.
 func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v int, target uint64, progress func(uint64)) error {
 	stream, err := js.Stream(ctx, contract.EventStream)
 	if err != nil {
@@ -118,7 +119,9 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 				folded = rec.LastFolded
 			}
 		}
-		progress(folded)
+		if progress != nil {
+			progress(folded)
+		}
 		if folded >= target {
 			return SetCurrentVersion(ctx, js, v)
 		}
