@@ -14,6 +14,10 @@ var (
 	// ErrDuplicate means a message of the batch carried a Nats-Msg-Id the
 	// stream has already stored: the command was applied before.
 	ErrDuplicate = errors.New("eventstore: batch already applied (duplicate Nats-Msg-Id)")
+	// ErrUnsettled means the stream holds or is storing an append under
+	// the batch's Nats-Msg-Id that cannot be read back yet (it is still in
+	// flight, or the replica read lags). Retry later.
+	ErrUnsettled = errors.New("eventstore: an append with this id is in flight; retry")
 	// ErrStreamSettings means the stream exists with settings the store
 	// cannot work with (and may not change them).
 	ErrStreamSettings = errors.New("eventstore: stream settings do not fit")
@@ -30,6 +34,12 @@ func classify(err error) error {
 		return errors.Join(ErrConflict, err)
 	case jetstreamext.JSErrCodeBatchPublishDuplicateMsgID:
 		return errors.Join(ErrDuplicate, err)
+	case errCodeDuplicateInProcess:
+		return errors.Join(ErrUnsettled, err)
 	}
 	return err
 }
+
+// errCodeDuplicateInProcess (10158): a message with this Nats-Msg-Id is
+// being stored right now (a retry raced the original).
+const errCodeDuplicateInProcess = 10158

@@ -8,6 +8,7 @@ package microreply
 import (
 	"context"
 	"errors"
+	"github.com/peonhq/peon/pkg/eventstore"
 	"log/slog"
 	"strconv"
 
@@ -35,6 +36,8 @@ func ErrorCode(err error) (domain.Code, string) {
 		return de.Code, de.Message
 	case errors.Is(err, ErrContention):
 		return contract.CodeContention, "too many concurrent writers on this aggregate; retry"
+	case errors.Is(err, eventstore.ErrUnsettled):
+		return contract.CodeUnavailable, "an earlier attempt of this command is still being stored; retry"
 	case errors.Is(err, ErrTimeout):
 		return contract.CodeTimeout, "the read model did not reach min_sequence in time"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),

@@ -97,15 +97,10 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			continue // another writer got there first: catch up and decide again
 		case errors.Is(err, eventstore.ErrDuplicate):
 			// Stored before, maybe by another instance: the receipt shows up
-			// once caught up. If it does not, the id was used for another
-			// aggregate's command.
-			if err := st.primary.catchUp(ctx, s.store); err != nil {
-				return contract.CommandReply{}, err
-			}
-			if rc, seen := st.primary.receipts.get(cmd.CommandIdentity()); seen && rc.hash == hash {
-				return replyFor(cmd, rc.events, true), nil
-			}
-			return contract.CommandReply{}, errCommandIDReused
+			// once caught up — though reads may be served by a replica that
+			// has not applied it yet, so a missing receipt is not proof the
+			// id belongs to another command: that answer must be definite.
+			return s.readBack(ctx, st.primary, cmd, hash)
 		default:
 			s.cache.Remove(st.primary.key) // its state may be behind what was stored
 			return contract.CommandReply{}, err
@@ -114,11 +109,31 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 	return contract.CommandReply{}, fmt.Errorf("%w after %d attempts", ErrContention, s.cfg.MaxAttempts)
 }
 
-// backoff waits a little, with jitter, before attempt n, so racing writers
-// spread out instead of colliding again.
-func backoff(ctx context.Context, n int) error {
-	d := time.Duration(1<<min(n, 6)) * 200 * time.Microsecond
-	d = d/2 + rand.N(d)
+// readBack answers a command whose append was refused as a duplicate with
+// the receipt of the original append, catching up a few times while it is
+// not visible yet. A receipt under another body is a reused id; no receipt
+// at all is not an answer (ErrUnsettled: retry).
+func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.Command, hash string) (contract.CommandReply, error) {
+	for attempt := range 5 {
+		if attempt > 0 {
+			if err := sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
+				return contract.CommandReply{}, err
+			}
+		}
+		if err := primary.catchUp(ctx, s.store); err != nil {
+			return contract.CommandReply{}, err
+		}
+		if rc, seen := primary.receipts.get(cmd.CommandIdentity()); seen {
+			if rc.hash != hash {
+				return contract.CommandReply{}, errCommandIDReused
+			}
+			return replyFor(cmd, rc.events, true), nil
+		}
+	}
+	return contract.CommandReply{}, eventstore.ErrUnsettled
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -127,6 +142,13 @@ func backoff(ctx context.Context, n int) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// backoff waits a little, with jitter, before attempt n, so racing writers
+// spread out instead of colliding again.
+func backoff(ctx context.Context, n int) error {
+	d := time.Duration(1<<min(n, 6)) * 200 * time.Microsecond
+	return sleep(ctx, d/2+rand.N(d))
 }
 
 // foldAppended folds what was just stored into the primary aggregate, so the
