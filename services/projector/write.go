@@ -117,8 +117,11 @@ func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte,
 			if e != nil {
 				var cur seqOnly
 				if domain.Unmarshal(domain.MessagePack, e.Value(), &cur) == nil && cur.Seq >= seq {
-					revs.set(key, e.Revision())
-					return nil // already there, or newer
+					// Already there, or newer. The revision is not remembered:
+					// a write known to follow it must be newer than what it
+					// holds, and this state is not — its next write looks
+					// again.
+					return nil
 				}
 				rev = e.Revision()
 			}
