@@ -14,7 +14,8 @@ import (
 // events of the same thread were already delivered here. Every such
 // straggler was delivered before this instance got the pin, so all of them
 // are redelivered within one ack wait of the first delivery here: the gate
-// holds what it receives that long, then lets it through sorted.
+// holds what it receives that long, then lets it through sorted, starting
+// from the consumer's ack floor.
 //
 // After that, the consumer covers the whole stream, so sequences arrive
 // without holes unless something is missing: a delivery lost with a
@@ -69,26 +70,33 @@ func (g *settleGate) receive(it item) {
 	}
 }
 
-// release opens the gate after the settle time: everything held goes
-// through in stream order.
+// release opens the gate after the settle time. What it held goes through
+// in stream order from the consumer's ack floor on: a hole above the floor
+// (an event lost in transit during the settle time, whose redelivery is
+// still to come) holds what follows, as after opening.
 func (g *settleGate) release() {
+	floor, err := g.ackFloor()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.stopped {
 		return
 	}
-	seqs := make([]uint64, 0, len(g.held))
-	for seq := range g.held {
-		seqs = append(seqs, seq)
+	if err != nil {
+		g.timer = time.AfterFunc(200*time.Millisecond, g.release)
+		return
 	}
-	slices.Sort(seqs)
-	for _, seq := range seqs {
-		g.dispatch(g.held[seq])
+	g.open, g.last = true, floor
+	for seq, it := range g.held {
+		if seq <= floor {
+			delete(g.held, seq)
+			_ = it.msg.Ack() // a copy of what was handled and acked before
+		}
 	}
-	if len(seqs) > 0 {
-		g.last = seqs[len(seqs)-1]
+	g.drain(floor)
+	if len(g.held) > 0 && !g.polling {
+		g.polling = true
+		go g.poll()
 	}
-	g.held, g.open = map[uint64]item{}, true
 }
 
 // drain lets held events through in order while the next one is here, or
