@@ -28,7 +28,14 @@ func Server(t testing.TB) *server.Server {
 // Connect opens a connection to srv, closed by t.Cleanup.
 func Connect(t testing.TB, srv *server.Server) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc, err := nats.Connect(srv.ClientURL())
+	return ConnectURL(t, srv.ClientURL())
+}
+
+// ConnectURL opens a connection to url (a comma-separated list for a
+// cluster), closed by t.Cleanup.
+func ConnectURL(t testing.TB, url string, opts ...nats.Option) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,15 +61,7 @@ func Start(t testing.TB) *Stack {
 // url (no services of its own): for driving a separately started Peon.
 func Connect(t testing.TB, url string) *Stack {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, js := natstest.ConnectURL(t, url)
 	return &Stack{NC: nc, JS: js, Client: client.New(nc, domain.MessagePack), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 

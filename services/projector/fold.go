@@ -23,6 +23,25 @@ func newDirty() *dirty {
 		messages: map[string]*threadAgg{}, deleted: map[string]deletion{}}
 }
 
+// merge adds what other marked (a thread load that turned out complete).
+func (d *dirty) merge(other *dirty) {
+	for k, v := range other.projects {
+		d.projects[k] = v
+	}
+	for k, v := range other.threads {
+		d.threads[k] = v
+	}
+	for k, v := range other.messages {
+		d.messages[k] = v
+	}
+	for k, v := range other.deleted {
+		d.deleted[k] = v
+	}
+	if other.selected != nil && (d.selected == nil || other.selected.Seq > d.selected.Seq) {
+		d.selected = other.selected
+	}
+}
+
 // deletion is a message dropped by a restore: its key and text segments.
 type deletion struct {
 	a        *threadAgg

@@ -2,8 +2,10 @@ package projector
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -81,27 +83,65 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) 
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
-	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
+	for attempt := 0; ; attempt++ {
+		a, current, err := r.loadThread(ctx, id, seq, d)
+		if err != nil || current {
+			return a, err
+		}
+		// Reads may be served by a replica still catching up (one that was
+		// frozen, cut off or restarted): it lacks the event being folded,
+		// and maybe some before it. Read again until a current one answers.
+		if attempt == 50 {
+			return nil, fmt.Errorf("thread %s: no replica has caught up to %d", id, seq)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// loadThread folds thread id's events before seq from the stream. It
+// reads up to seq itself: a replica that has stored seq has stored every
+// event before it, so seeing it proves the load complete (current).
+func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty) (a *threadAgg, current bool, err error) {
+	a = &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	r.threads.Put(id, a) // apply may look the thread up again
-	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq, func(rec eventstore.Record) error {
+	marks := newDirty()
+	_, err = r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
+		if rec.Sequence == seq {
+			current = true
+			return nil // the caller folds it
+		}
 		if rec.Err != nil {
 			return nil // parked when it was delivered
 		}
 		if e, ok := rec.Event.(domain.ThreadEvent); ok && rec.Sequence > r.floor {
-			return r.apply(ctx, a, e, rec, d, seq)
+			return r.apply(ctx, a, e, rec, marks, seq)
 		}
 		domain.Project(a.model, rec.StoredEvent)
 		a.lastSeq = rec.Sequence
 		a.bytes += int64(rec.Size + foldedEventOverhead)
 		return nil
 	})
-	if err != nil {
+	if err != nil || !current {
 		r.threads.Remove(id)
-		return nil, err
+		return nil, false, err
 	}
+	d.merge(marks)
 	r.loads.Add(1)
 	r.threads.Put(id, a)
-	return a, nil
+	return a, true, nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // projectAt returns project id's record folded up to (not including)
