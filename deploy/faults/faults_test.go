@@ -11,7 +11,8 @@
 //
 //	go test -tags faults ./deploy/faults -v            (or: go tool task faults)
 //
-// PEON_FAULTS_REPORT=path writes the results table as Markdown.
+// PEON_FAULTS_REPORT=path writes the results table as Markdown;
+// PEON_FAULTS_AGENTS=0 drives commands only (no provider events).
 package faults
 
 import (
@@ -177,9 +178,12 @@ func run(t *testing.T, sc scenario) result {
 	w := &workload{nc: e.nc, js: e.js, client: client.New(e.nc, domain.MessagePack), stop: make(chan struct{})}
 	threads := e.createThreads(w, 6)
 
+	// PEON_FAULTS_AGENTS=0 replaces the two agents with commanders: the
+	// provider path has an open finding under faults (docs/reliability.md).
+	agents := os.Getenv("PEON_FAULTS_AGENTS") != "0"
 	for i, thread := range threads {
 		w.wg.Add(1)
-		if i < 4 {
+		if i < 4 || !agents {
 			go w.commander(i, thread)
 		} else {
 			go w.agent(i, thread)
