@@ -23,7 +23,7 @@ compose up -d --scale decider=2 --scale projector=2 --scale query=2 --scale prov
 
 export GOFLAGS="${GOFLAGS:-} -buildvcs=false"
 go build -o /tmp/peon-e2e ./cmd/peon
-peon() { NATS_URL="nats://client:${PEON_CLIENT_PASSWORD:-client-secret}@127.0.0.1:4222" /tmp/peon "$@"; }
+peon() { NATS_URL="nats://client:${PEON_CLIENT_PASSWORD:-client-secret}@127.0.0.1:4222" /tmp/peon-e2e "$@"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 wait_for() { # wait_for <what> <command...>: retry for up to a minute
