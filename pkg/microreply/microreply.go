@@ -8,7 +8,6 @@ package microreply
 import (
 	"context"
 	"errors"
-	"github.com/peonhq/peon/pkg/eventstore"
 	"log/slog"
 	"strconv"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // ErrContention is returned by a writer whose optimistic-concurrency retries

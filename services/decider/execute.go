@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/ctxsleep"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/pkg/eventstore"
 	"github.com/peonhq/peon/pkg/microreply"
@@ -116,7 +117,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.Command, hash string) (contract.CommandReply, error) {
 	for attempt := range 5 {
 		if attempt > 0 {
-			if err := sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
+			if err := ctxsleep.Sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
 				return contract.CommandReply{}, err
 			}
 		}
@@ -133,22 +134,11 @@ func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.C
 	return contract.CommandReply{}, eventstore.ErrUnsettled
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // backoff waits a little, with jitter, before attempt n, so racing writers
 // spread out instead of colliding again.
 func backoff(ctx context.Context, n int) error {
 	d := time.Duration(1<<min(n, 6)) * 200 * time.Microsecond
-	return sleep(ctx, d/2+rand.N(d))
+	return ctxsleep.Sleep(ctx, d/2+rand.N(d))
 }
 
 // foldAppended folds what was just stored into the primary aggregate, so the

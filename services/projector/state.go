@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/ctxsleep"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/pkg/eventstore"
 )
@@ -94,7 +95,7 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) 
 		if attempt == 50 {
 			return nil, fmt.Errorf("thread %s: no replica has caught up to %d", id, seq)
 		}
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return nil, err
 		}
 	}
@@ -131,17 +132,6 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty
 	r.loads.Add(1)
 	r.threads.Put(id, a)
 	return a, true, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // projectAt returns project id's record folded up to (not including)
