@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/embednats"
 	"github.com/peonhq/peon/pkg/provision"
 	ingest "github.com/peonhq/peon/services/provider-ingest"
@@ -64,11 +63,10 @@ func runDev(ctx context.Context, env *environment, args []string) error {
 	}()
 	c.url = srv.ClientURL()
 
-	admin, err := c.connect("setup")
+	admin, js, err := c.connectJS("setup")
 	if err != nil {
 		return err
 	}
-	js, _ := jetstream.New(admin)
 	// One process hands over to nobody: a short ack wait keeps the wait
 	// for a previous run's unacked provider events (see ingest.Timing) short.
 	err = provision.Run(ctx, js, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lmittmann/tint"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // environment is what every subcommand gets: the process environment and
@@ -102,6 +103,20 @@ func (c *connFlags) connect(name string) (*nats.Conn, error) {
 		return nil, unavailableError{fmt.Errorf("connect to %s: %w", c.url, err)}
 	}
 	return nc, nil
+}
+
+// connectJS is connect plus the JetStream context most commands need.
+func (c *connFlags) connectJS(name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := c.connect(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return nc, js, nil
 }
 
 // inboxPrefixes are the services' own inbox prefixes (see deploy/nats/accounts.conf).

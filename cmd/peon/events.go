@@ -36,15 +36,11 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	if *thread != "" && !domain.ValidID(*thread) {
 		return usagef("--thread %q is not a valid id", *thread)
 	}
-	nc, err := c.connect("events")
+	nc, js, err := c.connectJS("events")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy}
 	switch {
 	case *since > 0:

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/services/projector"
 )
@@ -25,12 +24,11 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	if *version < 0 || *version == 1 {
 		return usagef("--version must be 2 or more")
 	}
-	nc, err := c.connect("rebuild")
+	nc, js, err := c.connectJS("rebuild")
 	if err != nil {
 		return err
 	}
 	defer drain(nc)
-	js, _ := jetstream.New(nc)
 	log := c.logger(env.stderr)
 	current, err := projector.CurrentVersion(ctx, js)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/pkg/provision"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/projector"
@@ -120,15 +119,11 @@ func runSetup(ctx context.Context, env *environment, args []string) error {
 	if *replicas != 1 && *replicas != 3 && *replicas != 5 {
 		return usagef("--replicas must be 1, 3 or 5")
 	}
-	nc, err := c.connect("setup")
+	nc, js, err := c.connectJS("setup")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
 	if err := provision.Run(ctx, js, provision.Options{Replicas: *replicas}); err != nil {
 		return err
 	}
