@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -105,7 +106,7 @@ func (g *settleGate) drain(floor uint64) {
 	for len(g.held) > 0 {
 		next, ok := g.held[g.last+1]
 		if !ok {
-			lowest := slices.Min(mapKeys(g.held))
+			lowest := slices.Min(slices.Collect(maps.Keys(g.held)))
 			if floor < lowest-1 {
 				return // a hole: wait for it to be filled or acked elsewhere
 			}
@@ -139,14 +140,6 @@ func (g *settleGate) poll() {
 		}
 		g.mu.Unlock()
 	}
-}
-
-func mapKeys(m map[uint64]item) []uint64 {
-	keys := make([]uint64, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	return keys
 }
 
 // stop ends the gate before the workers' queues close: what it still holds
