@@ -106,7 +106,6 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) 
 // event before it, so seeing it proves the load complete (current).
 func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty) (a *threadAgg, current bool, err error) {
 	a = &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
-	r.threads.Put(id, a) // apply may look the thread up again
 	marks := newDirty()
 	_, err = r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
 		if rec.Sequence == seq {
