@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +21,7 @@ import (
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/pkg/loadgen"
 	"github.com/peonhq/peon/services/projector"
 	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
@@ -286,3 +289,139 @@ func TestCLIRolesAndAdmin(t *testing.T) {
 }
 
 func natstestServer(t *testing.T) interface{ ClientURL() string } { return natstest.Server(t) }
+
+// lockedBuffer is an output a test reads while the command still writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestThreadWatchStreams follows a thread with `peon thread watch` while an
+// agent streams into it: the printout shows the transcript so far, then the
+// new text as it is folded.
+func TestThreadWatchStreams(t *testing.T) {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.StartIngest(t, "i0", ingest.Config{})
+	s.WaitServing(t)
+	url := s.Srv.ClientURL()
+	threadID, turnID := startTurnWithCLI(t, url)
+	s.Publish(t, threadID, turnID, "1", domain.TextDelta{MessageID: "a", Delta: "before the watch. "})
+	waitOutput(t, func() string { o, _, _ := peon(t, url, "thread", "show", threadID); return o }, "before the watch.")
+
+	var out, errOut lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int)
+	go func() {
+		env := func(k string) string { return map[string]string{"NATS_URL": url}[k] }
+		done <- exitCode(run(ctx, []string{"thread", "watch", threadID}, env, &out, &errOut), &errOut)
+	}()
+	waitOutput(t, out.String, "--- watching")
+	s.Publish(t, threadID, turnID, "2", domain.TextDelta{MessageID: "a", Delta: "Streamed while watched."})
+	s.Publish(t, threadID, turnID, "3", domain.TextDelta{MessageID: "b", Delta: "A second message."})
+	waitOutput(t, out.String, "A second message.")
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("thread watch: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"before the watch.", "Streamed while watched.", "[assistant]\nA second message."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("watch output lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Count(got, "before the watch.") != 1 {
+		t.Errorf("text printed twice:\n%s", got)
+	}
+	if out, errOut, code := peon(t, url, "thread", "watch", "nope"); code != exitFailed || !strings.Contains(out+errOut, "thread_not_found") {
+		t.Errorf("watch of an unknown thread: exit %d %s%s", code, out, errOut)
+	}
+}
+
+// startTurnWithCLI creates a project and a thread and starts a turn, as a
+// user would, and returns the thread and turn ids.
+func startTurnWithCLI(t *testing.T, url string) (string, string) {
+	t.Helper()
+	var project, thread, turn contract.CommandReply
+	for _, step := range []struct {
+		args  []string
+		reply *contract.CommandReply
+	}{
+		{[]string{"cmd", "project.create", "name=watched", "path=/watched"}, &project},
+		{[]string{"cmd", "thread.create", "title=watched"}, &thread},
+		{[]string{"cmd", "turn.start", "text=hello"}, &turn},
+	} {
+		switch {
+		case thread.ThreadID != "":
+			step.args = append(step.args, "thread_id="+thread.ThreadID)
+		case project.ProjectID != "":
+			step.args = append(step.args, "project_id="+project.ProjectID)
+		}
+		out, errOut, code := peon(t, url, step.args...)
+		if code != 0 || json.Unmarshal([]byte(out), step.reply) != nil {
+			t.Fatalf("peon %s: exit %d %s%s", strings.Join(step.args, " "), code, out, errOut)
+		}
+	}
+	return thread.ThreadID, turn.TurnID
+}
+
+// TestHealthProbe: exit 0 on 200, 1 on another status, 3 when nothing answers.
+func TestHealthProbe(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.Error(w, "unhealthy", http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	cases := []struct {
+		url  string
+		code int
+	}{
+		{srv.URL + "/healthz", exitOK},
+		{srv.URL + "/other", exitFailed},
+		{"http://127.0.0.1:1/healthz", exitUnavailable},
+		{"::not a url", exitUsage},
+	}
+	for _, c := range cases {
+		if _, errOut, code := peon(t, "", "health", "--http", c.url); code != c.code {
+			t.Errorf("health --http %s: exit %d, want %d %s", c.url, code, c.code, errOut)
+		}
+	}
+}
+
+// TestBenchReport runs the raw baselines of `peon bench --quick` on an
+// embedded server and checks the machine-readable report carries measured,
+// positive figures.
+func TestBenchReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a short benchmark")
+	}
+	out, errOut, code := peonFor(t, "", 2*time.Minute, "bench", "--quick", "--scenarios", "raw", "--json")
+	if code != 0 {
+		t.Fatalf("bench: exit %d\n%s", code, errOut)
+	}
+	var report loadgen.Report
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("bench --json printed no report: %v\n%s", err, out)
+	}
+	for _, name := range []string{"raw.sync_publish", "raw.sync_publish.p50", "raw.async_publish", "raw.ordered_read", "raw.pipeline"} {
+		if f, ok := report.Get(name); !ok || f.Value <= 0 {
+			t.Errorf("figure %s missing or not positive: %+v", name, f)
+		}
+	}
+	if report.Machine == "" || report.Server == "" {
+		t.Errorf("report does not name the machine and server: %+v", report)
+	}
+}
