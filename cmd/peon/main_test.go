@@ -100,6 +100,8 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"decider", "--log-format", "xml", "--cache-entries", "0"}, exitUsage, "--log-format"},
 		{[]string{"dev", "--listen", "nonsense"}, exitUsage, "--listen"},
 		{[]string{"setup", "--replicas", "2"}, exitUsage, "--replicas"},
+		{[]string{"setup", "--transcript-partitions", "0"}, exitUsage, "--transcript-partitions"},
+		{[]string{"projector", "rebuild", "--transcript-partitions", "65"}, exitUsage, "--transcript-partitions"},
 		{[]string{"events", "tail", "--thread", "a.b"}, exitUsage, "not a valid id"},
 		{[]string{"projects", "list", "--nats-url", "nats://127.0.0.1:1"}, exitUnavailable, "connect"},
 		{[]string{"decider", "--nats-url", "nats://127.0.0.1:1"}, exitUnavailable, "connect"},
@@ -278,9 +280,18 @@ func TestCLIRolesAndAdmin(t *testing.T) {
 	if code != 0 || !strings.Contains(errOut, "1 turns on 1 threads") {
 		t.Fatalf("simulate: %d %s%s", code, out, errOut)
 	}
-	out, errOut, code = peon(t, url, "projector", "rebuild")
+	// The layout of a version stays; a rebuild changes it.
+	out, errOut, code = peon(t, url, "setup", "--transcript-partitions", "2")
+	if code != exitFailed || !strings.Contains(errOut, "rebuild to change it") {
+		t.Fatalf("setup with another partition count: %d %s%s", code, out, errOut)
+	}
+	out, errOut, code = peon(t, url, "projector", "rebuild", "--transcript-partitions", "2")
 	if code != 0 || !strings.Contains(out, "read model v2 built") {
 		t.Fatalf("rebuild: %d %s%s", code, out, errOut)
+	}
+	out, errOut, code = peon(t, url, "status")
+	if code != 0 || !strings.Contains(out, "peon_transcript_p1_v2") {
+		t.Fatalf("status after a rebuild into two partitions: %d %s%s", code, out, errOut)
 	}
 	out, _, code = peon(t, url, "projects", "list")
 	if code != 0 || !strings.Contains(out, "simulation") {

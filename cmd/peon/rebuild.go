@@ -15,8 +15,12 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags("projector rebuild")
 	c := env.addConnFlags(fs)
 	version := fs.Int("version", 0, "version to build (default: the current one plus one)")
+	partitions := fs.Int("transcript-partitions", 0, "split the new version's transcript this many ways (default: as the live version)")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
+	}
+	if *partitions < 0 || *partitions > projector.MaxTranscriptPartitions {
+		return usagef("--transcript-partitions must be within 1..%d", projector.MaxTranscriptPartitions)
 	}
 	if err := c.validate(); err != nil {
 		return err
@@ -47,7 +51,7 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	}
 	target := info.State.LastSeq
 	start := time.Now()
-	err = projector.Rebuild(ctx, js, log, *version, target, func(folded uint64) {
+	err = projector.Rebuild(ctx, js, log, *version, target, *partitions, func(folded uint64) {
 		if target > 0 {
 			fmt.Fprintf(env.stderr, "\r%s %d/%d events", bar(float64(folded)/float64(target)), folded, target)
 		}

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -110,23 +111,31 @@ func runSetup(ctx context.Context, env *environment, args []string) error {
 	fs := newFlags("setup")
 	c := env.addConnFlags(fs)
 	replicas := fs.Int("replicas", 1, "replicas of every stream and bucket (3 on a cluster)")
+	partitions := fs.Int("transcript-partitions", 1, "split the transcript projection this many ways, so as many projector instances share it")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
 	}
+	var problems []string
 	if err := c.validate(); err != nil {
-		return err
+		problems = append(problems, err.Error())
 	}
 	if *replicas != 1 && *replicas != 3 && *replicas != 5 {
-		return usagef("--replicas must be 1, 3 or 5")
+		problems = append(problems, "--replicas must be 1, 3 or 5")
+	}
+	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions {
+		problems = append(problems, fmt.Sprintf("--transcript-partitions must be within 1..%d", projector.MaxTranscriptPartitions))
+	}
+	if len(problems) > 0 {
+		return usagef("%s", strings.Join(problems, "; "))
 	}
 	nc, js, err := c.connectJS("setup")
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
-	if err := provision.Run(ctx, js, provision.Options{Replicas: *replicas}); err != nil {
+	if err := provision.Run(ctx, js, provision.Options{Replicas: *replicas, TranscriptPartitions: *partitions}); err != nil {
 		return err
 	}
-	fmt.Fprintf(env.stdout, "streams, buckets and consumers are in place (replicas %d)\n", *replicas)
+	fmt.Fprintf(env.stdout, "streams, buckets and consumers are in place (replicas %d, transcript partitions %d)\n", *replicas, *partitions)
 	return nil
 }

@@ -48,8 +48,16 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return unavailableError{err}
 	}
+	layout, err := projector.DiscoverLayout(ctx, js, version)
+	if err != nil {
+		layout = projector.All // reported per consumer below
+	}
+	var projections []string
+	for _, p := range layout {
+		projections = append(projections, p.ConsumerName(version))
+	}
 	for stream, names := range map[string][]string{
-		contract.EventStream:    {projector.Catalog.ConsumerName(version), projector.Transcript.ConsumerName(version)},
+		contract.EventStream:    projections,
 		contract.ProviderStream: {ingest.ConsumerName},
 	} {
 		for _, name := range names {

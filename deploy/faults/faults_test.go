@@ -56,7 +56,7 @@ func start(t *testing.T) *env {
 	peon := natsproc.Binary(t, "github.com/peonhq/peon/cmd/peon")
 	nc, js := natstest.ConnectURL(t, c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond))
 	e := &env{t: t, cluster: c, nc: nc, js: js, services: map[string][]*natsproc.Process{}}
-	setup := exec.Command(peon, "setup", "--replicas", "3", "--nats-url", c.URLs())
+	setup := exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", "3", "--nats-url", c.URLs())
 	for attempt := 0; ; attempt++ {
 		out, err := setup.CombinedOutput()
 		if err == nil {
@@ -66,7 +66,7 @@ func start(t *testing.T) *env {
 			t.Fatalf("peon setup: %v\n%s", err, out)
 		}
 		time.Sleep(time.Second)
-		setup = exec.Command(peon, "setup", "--replicas", "3", "--nats-url", c.URLs())
+		setup = exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", "3", "--nats-url", c.URLs())
 	}
 	for _, role := range []string{"decider", "projector", "provider-ingest"} {
 		for i := 1; i <= 2; i++ {
@@ -297,7 +297,11 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	for _, p := range projector.All {
+	layout, err := projector.DiscoverLayout(ctx, e.js, 1)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, p := range layout {
 		for {
 			entry, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(1))
 			var rec contract.ProgressRecord
@@ -312,7 +316,7 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 		}
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := projector.Rebuild(ctx, e.js, log, 2, last, nil); err != nil {
+	if err := projector.Rebuild(ctx, e.js, log, 2, last, 0, nil); err != nil {
 		e.t.Errorf("rebuild: %v", err)
 		return false
 	}

@@ -39,11 +39,20 @@ type Stack struct {
 // instance. Projectors are started by the test (StartProjector).
 func Start(t testing.TB) *Stack {
 	t.Helper()
+	return StartWith(t, provision.Options{})
+}
+
+// StartWith is Start with provisioning options (replicas and storage are
+// the test server's; ingest timing defaults to a short one).
+func StartWith(t testing.TB, o provision.Options) *Stack {
+	t.Helper()
 	srv := natstest.Server(t)
 	nc, js := natstest.Connect(t, srv)
-	// Short handover timing keeps restart tests quick.
-	timing := ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}
-	if err := provision.Run(context.Background(), js, provision.Options{IngestTiming: timing}); err != nil {
+	if o.IngestTiming == (ingest.Timing{}) {
+		// Short handover timing keeps restart tests quick.
+		o.IngestTiming = ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}
+	}
+	if err := provision.Run(context.Background(), js, o); err != nil {
 		t.Fatal(err)
 	}
 	var logs io.Writer = io.Discard
@@ -107,6 +116,42 @@ func (s *Stack) StartProjector(t testing.TB, name string, cfg projector.Config) 
 	}
 	stop := Run(t, name, svc.Run)
 	return func() { stop(); nc.Close() }
+}
+
+// Projector is a projector instance a test can inspect, stop cleanly, or
+// kill: its connection is cut first, so it neither gives back what it holds
+// nor unpins, as when the process dies.
+type Projector struct {
+	*projector.Service
+	Stop, Kill func()
+}
+
+// StartProjectorInstance runs a projector instance on its own connection.
+func (s *Stack) StartProjectorInstance(t testing.TB, name string, cfg projector.Config) Projector {
+	nc, _ := natstest.Connect(t, s.Srv)
+	cfg.Instance = name
+	svc, err := projector.New(nc, cfg, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = svc.Run(ctx) // a killed instance's errors are expected
+	}()
+	end := func(cut bool) func() {
+		return func() {
+			if cut {
+				nc.Close()
+			}
+			cancel()
+			<-done
+			nc.Close()
+		}
+	}
+	t.Cleanup(end(false))
+	return Projector{Service: svc, Stop: end(false), Kill: end(true)}
 }
 
 // StartQuery runs a query instance on its own connection.

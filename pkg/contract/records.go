@@ -56,9 +56,12 @@ type SelectedRecord struct {
 // ProgressRecord is the value of peon_meta progress.<projection>: how far the
 // projection has folded, written after every batch.
 type ProgressRecord struct {
-	Projection string    `json:"projection"`
-	LastFolded uint64    `json:"last_folded"`
-	Parked     int64     `json:"parked"`
+	Projection string `json:"projection"`
+	LastFolded uint64 `json:"last_folded"`
+	Parked     int64  `json:"parked"`
+	// Partitions is how many ways the projection is split (absent: one),
+	// so readers find the partition that folds a thread.
+	Partitions int       `json:"partitions,omitempty"`
 	At         time.Time `json:"at"`
 	Seq        uint64    `json:"seq"`
 }

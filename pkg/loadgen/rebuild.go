@@ -97,7 +97,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, r *R
 		return err
 	}
 	start = time.Now()
-	if err := projector.Rebuild(ctx, js, log, v+1, last, func(f uint64) { progress(f, last) }); err != nil {
+	if err := projector.Rebuild(ctx, js, log, v+1, last, 0, func(f uint64) { progress(f, last) }); err != nil {
 		return err
 	}
 	r.Add(Figure{Name: "rebuild.events", Value: float64(last) / time.Since(start).Seconds(), Unit: "events/s"})

@@ -21,6 +21,9 @@ type Options struct {
 	Memory bool
 	// IngestTiming is provider-ingest's handover timing (zero: the default).
 	IngestTiming ingest.Timing
+	// TranscriptPartitions splits the transcript projection this many ways
+	// (0 or 1: one), so that many projector instances share the streaming load.
+	TranscriptPartitions int
 }
 
 // Run provisions everything. It is idempotent.
@@ -34,7 +37,7 @@ func Run(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if err := projector.EnsureBuckets(ctx, js, projector.BucketsV(1), projector.BucketConfig{Replicas: o.Replicas, Memory: o.Memory}); err != nil {
 		return err
 	}
-	if err := projector.EnsureConsumers(ctx, js, 1, projector.All...); err != nil {
+	if err := projector.EnsureLayout(ctx, js, 1, o.TranscriptPartitions); err != nil {
 		return err
 	}
 	return ingest.Ensure(ctx, js, ingest.Options{Replicas: o.Replicas, Memory: o.Memory, Timing: o.IngestTiming})

@@ -3,6 +3,7 @@ package projector
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"time"
 )
 
@@ -13,15 +14,71 @@ type Projection struct {
 	// Catalog projections write projects, threads and the selected thread;
 	// transcript projections write messages.
 	Catalog, Transcript bool
+	// Partition of Partitions: when Partitions > 1 the projection folds
+	// only the threads PartitionOf assigns to Partition (see Layout).
+	Partition, Partitions int
 }
 
 // The projections Peon runs.
 var (
 	Catalog    = Projection{Name: "catalog", Catalog: true}
 	Transcript = Projection{Name: "transcript", Transcript: true}
-	// All lists them.
+	// All lists them, with the transcript in one partition.
 	All = []Projection{Catalog, Transcript}
 )
+
+// MaxTranscriptPartitions bounds how many ways the transcript is split.
+const MaxTranscriptPartitions = 64
+
+// Layout is the set of projections a deployment runs: the catalog, and the
+// transcript split into n partitions by thread (n ≤ 1: one, named
+// "transcript"; else "transcript_p0" ... "transcript_p<n-1>").
+//
+// Only the transcript is split: it carries the streaming load (a write per
+// chunk burst), and each thread's messages depend on that thread alone. The
+// catalog keeps cross-thread records (a project's thread list, the selected
+// thread) whose folds need every earlier event, so it stays one consumer.
+func Layout(n int) []Projection {
+	if n <= 1 {
+		return All
+	}
+	out := []Projection{Catalog}
+	for i := range n {
+		out = append(out, Projection{Name: fmt.Sprintf("transcript_p%d", i), Transcript: true, Partition: i, Partitions: n})
+	}
+	return out
+}
+
+// PartitionOf is the partition of n a thread's transcript belongs to: FNV-1a
+// of the thread id, modulo n. Part of the deployment's layout: changing it
+// (or n) means a rebuild.
+func PartitionOf(threadID string, n int) int {
+	if n <= 1 {
+		return 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(threadID))
+	return int(h.Sum32() % uint32(n))
+}
+
+// Owns reports whether the projection folds the given thread.
+func (p Projection) Owns(threadID string) bool {
+	return p.Partitions <= 1 || PartitionOf(threadID, p.Partitions) == p.Partition
+}
+
+// For returns the projection of layout that folds the thread's transcript
+// (or, for the catalog, the catalog).
+func For(layout []Projection, catalog bool, threadID string) Projection {
+	for _, p := range layout {
+		if p.Catalog == catalog && (catalog || p.Owns(threadID)) {
+			return p
+		}
+	}
+	if catalog {
+		return Catalog
+	}
+	return Transcript
+}
 
 // Key names projection p at read model version v in the meta bucket
 // (progress.<key>, parked.<key>.<seq>): <name>, or <name>_v<v> after 1.
@@ -59,6 +116,9 @@ type Config struct {
 	RetryDelay time.Duration
 	// LogEvery is how often the projection logs its lag.
 	LogEvery time.Duration
+	// RebalanceEvery is how often the instance looks for its peers and
+	// recomputes its share of the projections.
+	RebalanceEvery time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -79,6 +139,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogEvery == 0 {
 		c.LogEvery = 30 * time.Second
+	}
+	if c.RebalanceEvery == 0 {
+		c.RebalanceEvery = 2 * time.Second
 	}
 	return c
 }

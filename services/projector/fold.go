@@ -57,6 +57,9 @@ func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) erro
 			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence)
 		}
 	case domain.ThreadEvent:
+		if !r.p.Owns(e.EventThreadID()) {
+			return nil // another partition's thread
+		}
 		return r.foldThread(ctx, e, rec, d)
 	}
 	return nil

@@ -125,8 +125,12 @@ func waitFolded(t *testing.T, js jetstream.JetStream, v int, seq uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	layout, err := projector.DiscoverLayout(ctx, js, v)
+	if err != nil {
+		t.Fatal(err)
+	}
 	deadline := time.Now().Add(30 * time.Second)
-	for _, p := range projector.All {
+	for _, p := range layout {
 		for {
 			e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v))
 			if err == nil {

@@ -119,7 +119,7 @@ func TestRebuildSwitchesReaders(t *testing.T) {
 	s := startStack(t)
 	last := workload(t, s, 5, 2)
 	waitFolded(t, s.JS, 1, last)
-	err := projector.Rebuild(context.Background(), s.JS, s.Log, 2, last, func(uint64) {})
+	err := projector.Rebuild(context.Background(), s.JS, s.Log, 2, last, 0, func(uint64) {})
 	if err != nil {
 		t.Fatal(err)
 	}

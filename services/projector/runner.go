@@ -288,7 +288,8 @@ func (r *runner) park(ctx context.Context, seq uint64, subject string, reason er
 }
 
 func (r *runner) recordProgress(ctx context.Context, last uint64) error {
-	rec := contract.ProgressRecord{Projection: r.p.Key(r.cfg.Version), LastFolded: last, Parked: r.parked.Load(), At: time.Now().UTC(), Seq: last}
+	rec := contract.ProgressRecord{Projection: r.p.Key(r.cfg.Version), LastFolded: last, Parked: r.parked.Load(),
+		Partitions: r.p.Partitions, At: time.Now().UTC(), Seq: last}
 	return r.put(ctx, contract.BucketMeta, contract.MetaProgressPrefix+r.p.Key(r.cfg.Version), rec, last, &r.metaRevs)
 }
 

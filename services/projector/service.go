@@ -2,8 +2,11 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -11,7 +14,6 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/pkg/contract"
-	"golang.org/x/sync/errgroup"
 )
 
 // ConsumerConfig is the durable consumer of a projection, created by the
@@ -30,7 +32,49 @@ func ConsumerConfig(p Projection, version int) jetstream.ConsumerConfig {
 		// How long a silent instance keeps the projection before another
 		// takes over.
 		PinnedTTL: 10 * time.Second,
+		Metadata:  map[string]string{metaPartitions: strconv.Itoa(max(p.Partitions, 1))},
 	}
+}
+
+// metaPartitions is the consumer metadata key that records how many ways
+// the transcript is split, so every instance and the rebuild find the
+// deployment's layout from the consumers the admin step created.
+const metaPartitions = "peon_transcript_partitions"
+
+// DiscoverLayout returns the projections of read model version v as the
+// admin step created their consumers.
+func DiscoverLayout(ctx context.Context, js jetstream.JetStream, v int) ([]Projection, error) {
+	if _, err := js.Consumer(ctx, contract.EventStream, Transcript.ConsumerName(v)); err == nil {
+		return All, nil
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("consumer %s: %w", Transcript.ConsumerName(v), err)
+	}
+	first := Layout(2)[1]
+	cons, err := js.Consumer(ctx, contract.EventStream, first.ConsumerName(v))
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w (run `peon setup`)", Transcript.ConsumerName(v), err)
+	}
+	n, err := strconv.Atoi(cons.CachedInfo().Config.Metadata[metaPartitions])
+	if err != nil || n < 2 || n > MaxTranscriptPartitions {
+		return nil, fmt.Errorf("consumer %s does not record its partition count", first.ConsumerName(v))
+	}
+	return Layout(n), nil
+}
+
+// EnsureLayout creates the consumers of read model version v with the
+// transcript split n ways (admin step; idempotent). A version already laid
+// out with another count is left as it is and reported: changing the count
+// means a rebuild into a new version.
+func EnsureLayout(ctx context.Context, js jetstream.JetStream, v, n int) error {
+	n = max(n, 1)
+	if n > MaxTranscriptPartitions {
+		return fmt.Errorf("%d transcript partitions: at most %d", n, MaxTranscriptPartitions)
+	}
+	if existing, err := DiscoverLayout(ctx, js, v); err == nil && len(existing) != len(Layout(n)) {
+		return fmt.Errorf("read model version %d already splits the transcript %d ways, not %d (rebuild to change it)",
+			v, len(existing)-1, n)
+	}
+	return EnsureConsumers(ctx, js, v, Layout(n)...)
 }
 
 // EnsureConsumers creates the projections' durable consumers (admin step; idempotent).
@@ -54,7 +98,8 @@ type Service struct {
 	projections []Projection
 }
 
-// New returns a projector running the given projections (All if none).
+// New returns a projector running the given projections, or, when none
+// are given, its share of the layout the admin step created.
 func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("projector config: %w", err)
@@ -62,9 +107,6 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
-	}
-	if len(projections) == 0 {
-		projections = All
 	}
 	return &Service{cfg: cfg.withDefaults(), follow: cfg.Version == 0, js: js, log: log, projections: projections}, nil
 }
@@ -100,15 +142,9 @@ func (s *Service) Stats() Stats {
 // Run folds until ctx is done. With Config.Version 0 the instance follows
 // the live version: when a rebuild switches it, the instance moves to the
 // new version's consumers. The instance registers as micro service
-// peon-projector (no endpoints: discovery and stats).
+// peon-projector (no endpoints: discovery, stats, and how instances find
+// each other to share the projections; see assign.go).
 func (s *Service) Run(ctx context.Context) error {
-	svc, err := micro.AddService(s.js.Conn(), micro.Config{Name: "peon-projector", Version: contract.ServiceVersion,
-		Description: "Peon projector (stats only)", Metadata: map[string]string{"instance": s.cfg.Instance},
-		StatsHandler: func(*micro.Endpoint) any { return s.Stats() }})
-	if err != nil {
-		return fmt.Errorf("register peon-projector: %w", err)
-	}
-	defer func() { _ = svc.Stop() }()
 	if s.follow {
 		return s.runFollowing(ctx)
 	}
@@ -141,22 +177,32 @@ func (s *Service) runFollowing(ctx context.Context) error {
 	}
 }
 
+// runVersion folds into read model version until ctx is done. An
+// instance created without an explicit list of projections runs its share
+// of the version's layout, as found from the consumers, and follows the
+// membership; one given a list (a rebuild) runs all of it.
 func (s *Service) runVersion(ctx context.Context, version int) error {
 	cfg := s.cfg
 	cfg.Version = version
-	b := BucketsV(version)
-	s.mu.Lock()
-	s.runners = nil
-	s.mu.Unlock()
-	kv, err := openBuckets(ctx, s.js, append(b.all(), contract.BucketMeta)...)
+	s.setRunners(nil)
+	kv, err := openBuckets(ctx, s.js, append(BucketsV(version).all(), contract.BucketMeta)...)
 	if ctx.Err() != nil {
 		return nil // stopped while starting
 	}
 	if err != nil {
 		return err
 	}
-	g, ctx := errgroup.WithContext(ctx)
-	for _, p := range s.projections {
+	layout, assigning := s.projections, s.projections == nil
+	if assigning {
+		if layout, err = DiscoverLayout(ctx, s.js, version); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	consumers := map[string]jetstream.Consumer{}
+	for _, p := range layout {
 		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(version))
 		if ctx.Err() != nil {
 			return nil
@@ -164,12 +210,111 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 		if err != nil {
 			return fmt.Errorf("consumer %s: %w (run `peon setup`)", p.ConsumerName(version), err)
 		}
-		r := newRunner(p, cfg, s.js, kv, s.log.With("instance", s.cfg.Instance))
-		s.mu.Lock()
-		s.runners = append(s.runners, r)
-		s.mu.Unlock()
-		g.Go(func() error { return r.run(ctx, cons) })
+		consumers[p.Name] = cons
 	}
-	s.log.Info("projector running", "instance", s.cfg.Instance, "version", version)
-	return g.Wait()
+	metadata := map[string]string{"instance": s.cfg.Instance}
+	if assigning {
+		metadata[metaAssigning] = strconv.Itoa(version)
+	}
+	svc, err := micro.AddService(s.js.Conn(), micro.Config{Name: serviceName, Version: contract.ServiceVersion,
+		Description: "Peon projector (stats only)", Metadata: metadata,
+		StatsHandler: func(*micro.Endpoint) any { return s.Stats() }})
+	if err != nil {
+		return fmt.Errorf("register %s: %w", serviceName, err)
+	}
+	defer func() { _ = svc.Stop() }()
+
+	running := map[int]*unit{}
+	defer func() {
+		for _, u := range running {
+			u.stop()
+		}
+		s.setRunners(nil)
+	}()
+	apply := func(owned []int) {
+		changed := false
+		for k, u := range running {
+			if !slices.Contains(owned, k) {
+				u.stop()
+				delete(running, k)
+				changed = true
+			}
+		}
+		for _, k := range owned {
+			if running[k] == nil {
+				p := layout[k]
+				running[k] = startUnit(ctx, newRunner(p, cfg, s.js, kv, s.log.With("instance", s.cfg.Instance)), consumers[p.Name])
+				changed = true
+			}
+		}
+		if changed {
+			var rs []*runner
+			var names []string
+			for k := range layout {
+				if u := running[k]; u != nil {
+					rs, names = append(rs, u.r), append(names, layout[k].Name)
+				}
+			}
+			s.setRunners(rs)
+			s.log.Info("projector running", "instance", s.cfg.Instance, "version", version, "projections", names)
+		}
+	}
+	all := make([]int, len(layout))
+	for k := range all {
+		all[k] = k
+	}
+	if !assigning {
+		apply(all)
+		<-ctx.Done()
+		return nil
+	}
+	self := svc.Info().ID
+	tick := time.NewTicker(s.cfg.RebalanceEvery)
+	defer tick.Stop()
+	for {
+		ms, err := members(ctx, s.js.Conn(), version, self)
+		switch {
+		case err != nil && len(running) == 0:
+			apply(all) // no peers known: run everything (pinning keeps it correct)
+		case err != nil:
+			s.log.Warn("projector discovery", "err", err) // keep the current share
+		default:
+			apply(share(len(layout), ms, self))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Service) setRunners(rs []*runner) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.runners = rs
+}
+
+// unit is one projection running in this instance.
+type unit struct {
+	r      *runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startUnit(ctx context.Context, r *runner, cons jetstream.Consumer) *unit {
+	ctx, cancel := context.WithCancel(ctx)
+	u := &unit{r: r, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(u.done)
+		_ = r.run(ctx, cons)
+	}()
+	return u
+}
+
+// stop ends the unit cleanly: the runner gives back what it holds and
+// unpins, so the next owner takes over at once.
+func (u *unit) stop() {
+	u.cancel()
+	<-u.done
 }

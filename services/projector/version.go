@@ -82,7 +82,21 @@ func WatchVersion(ctx context.Context, js jetstream.JetStream, changed func(int)
 // live projection keeps running meanwhile; projectors and query services
 // that follow the current version switch over when it flips. progress, if
 // not nil, is told how far the rebuild has folded.
-func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v int, target uint64, progress func(uint64)) error {
+//
+// The new version is laid out like the live one unless partitions > 0
+// asks for another split of the transcript.
+func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v int, target uint64, partitions int, progress func(uint64)) error {
+	live, err := CurrentVersion(ctx, js)
+	if err != nil {
+		return err
+	}
+	layout, err := DiscoverLayout(ctx, js, live)
+	if err != nil {
+		return err
+	}
+	if partitions > 0 {
+		layout = Layout(partitions)
+	}
 	stream, err := js.Stream(ctx, contract.EventStream)
 	if err != nil {
 		return err
@@ -91,10 +105,10 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 	if err := EnsureBuckets(ctx, js, BucketsV(v), BucketConfig{Replicas: replicas}); err != nil {
 		return err
 	}
-	if err := EnsureConsumers(ctx, js, v, All...); err != nil {
+	if err := EnsureLayout(ctx, js, v, len(layout)-1); err != nil {
 		return err
 	}
-	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 10_000}, log)
+	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 10_000}, log, layout...)
 	if err != nil {
 		return err
 	}
@@ -110,7 +124,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 	defer tick.Stop()
 	for {
 		folded := uint64(0)
-		for i, p := range All {
+		for i, p := range layout {
 			var rec contract.ProgressRecord
 			if e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v)); err == nil {
 				_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)

@@ -11,6 +11,7 @@ import (
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/pkg/kvwatch"
 	"github.com/peonhq/peon/pkg/microreply"
+	"github.com/peonhq/peon/services/projector"
 )
 
 // progress follows how far each projection has folded, by watching the
@@ -47,16 +48,33 @@ func (p *progress) get(projection string) (contract.ProgressRecord, <-chan struc
 	return p.records[projection], p.changed
 }
 
-// wait returns once projection has folded min, or ErrTimeout after limit.
-func (p *progress) wait(ctx context.Context, projection string, min uint64, limit time.Duration) error {
+// layout returns the projections of read model version v, as the
+// progress records tell: false until the transcript has recorded progress.
+func (p *progress) layout(v int) ([]projector.Projection, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if _, ok := p.records[projector.Transcript.Key(v)]; ok {
+		return projector.All, true
+	}
+	if rec, ok := p.records[projector.Layout(2)[1].Key(v)]; ok && rec.Partitions > 1 {
+		return projector.Layout(rec.Partitions), true
+	}
+	return nil, false
+}
+
+// wait returns once the projection named by key() has folded min, or
+// ErrTimeout after limit. key is asked again on every change: it may not
+// be known (false) until the projection has recorded progress.
+func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration) error {
 	if min == 0 {
 		return nil
 	}
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	for {
-		rec, changed := p.get(projection)
-		if rec.LastFolded >= min {
+		name, known := key()
+		rec, changed := p.get(name)
+		if known && rec.LastFolded >= min {
 			return nil
 		}
 		select {

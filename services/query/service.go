@@ -129,13 +129,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g := svc.AddGroup(contract.QueryPrefix)
 	endpoints := map[string]micro.HandlerFunc{
-		"project.get":     handle(s, &projector.Catalog, s.projectGet),
-		"project.list":    handle(s, &projector.Catalog, s.projectList),
-		"thread.get":      handle(s, &projector.Catalog, s.threadGet),
-		"thread.list":     handle(s, &projector.Catalog, s.threadList),
-		"thread.messages": handle(s, &projector.Transcript, s.threadMessages),
-		"events.since":    handle(s, nil, s.eventsSince),
-		"status":          handle(s, nil, s.status),
+		"project.get":     handle(s, readsCatalog, s.projectGet),
+		"project.list":    handle(s, readsCatalog, s.projectList),
+		"thread.get":      handle(s, readsCatalog, s.threadGet),
+		"thread.list":     handle(s, readsCatalog, s.threadList),
+		"thread.messages": handle(s, readsTranscript, s.threadMessages),
+		"events.since":    handle(s, readsStream, s.eventsSince),
+		"status":          handle(s, readsStream, s.status),
 	}
 	for token, h := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(token, ".", "-"), h, micro.WithEndpointSubject(token)); err != nil {
@@ -159,9 +159,23 @@ func (r ThreadMessages) minSequence() uint64 { return r.MinSequence }
 func (r EventsSince) minSequence() uint64    { return r.MinSequence }
 func (r Status) minSequence() uint64         { return r.MinSequence }
 
+// threadScoped is implemented by requests about one thread.
+type threadScoped interface{ threadID() string }
+
+func (r ThreadMessages) threadID() string { return r.ThreadID }
+
+// reads says what a query reads, so it waits for min_sequence on that.
+type reads int
+
+const (
+	readsStream     reads = iota // the stream itself: waits for every projection
+	readsCatalog                 // the catalog buckets
+	readsTranscript              // a thread's transcript: its partition
+)
+
 // handle decodes a request, waits for min_sequence on the projection the
 // query reads, runs fn and replies. Each request runs on its own goroutine.
-func handle[Req minSequencer](s *Service, projection *projector.Projection, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
+func handle[Req minSequencer](s *Service, what reads, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
 	return func(req micro.Request) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
@@ -170,9 +184,8 @@ func handle[Req minSequencer](s *Service, projection *projector.Projection, fn f
 			var r Req
 			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
 			var reply any
-			if err == nil && projection != nil {
-				v, _, _ := s.reading()
-				err = s.progress.wait(ctx, projection.Key(v), r.minSequence(), s.cfg.MaxWait)
+			if err == nil && what != readsStream {
+				err = s.progress.wait(ctx, func() (string, bool) { return s.progressKey(what, r) }, r.minSequence(), s.cfg.MaxWait)
 			} else if err == nil && r.minSequence() > 0 {
 				err = s.waitAll(ctx, r.minSequence())
 			}
@@ -184,10 +197,41 @@ func handle[Req minSequencer](s *Service, projection *projector.Projection, fn f
 	}
 }
 
+// progressKey names the progress record of the projection a request reads
+// (false while the layout is unknown).
+func (s *Service) progressKey(what reads, r any) (string, bool) {
+	v, _, _ := s.reading()
+	if what == readsCatalog {
+		return projector.Catalog.Key(v), true
+	}
+	layout, ok := s.progress.layout(v)
+	if !ok {
+		return "", false
+	}
+	thread := ""
+	if t, ok := r.(threadScoped); ok {
+		thread = t.threadID()
+	}
+	return projector.For(layout, false, thread).Key(v), true
+}
+
+// waitAll waits until every projection of the live version has folded
+// min: the catalog, then one transcript partition (which makes the layout
+// known), then each of them.
 func (s *Service) waitAll(ctx context.Context, min uint64) error {
 	v, _, _ := s.reading()
-	for _, p := range projector.All {
-		if err := s.progress.wait(ctx, p.Key(v), min, s.cfg.MaxWait); err != nil {
+	keys := []func() (string, bool){
+		func() (string, bool) { return s.progressKey(readsCatalog, nil) },
+		func() (string, bool) { return s.progressKey(readsTranscript, nil) },
+	}
+	for _, key := range keys {
+		if err := s.progress.wait(ctx, key, min, s.cfg.MaxWait); err != nil {
+			return err
+		}
+	}
+	layout, _ := s.progress.layout(v)
+	for _, p := range layout {
+		if err := s.progress.wait(ctx, func() (string, bool) { return p.Key(v), true }, min, s.cfg.MaxWait); err != nil {
 			return err
 		}
 	}
@@ -323,8 +367,12 @@ func (s *Service) status(ctx context.Context, _ Status) (any, error) {
 		return nil, err
 	}
 	reply := StatusReply{Projections: map[string]ProjectionStatus{}}
-	for _, p := range projector.All {
-		v, _, _ := s.reading()
+	v, _, _ := s.reading()
+	layout, known := s.progress.layout(v)
+	if !known {
+		layout = projector.All
+	}
+	for _, p := range layout {
 		rec, _ := s.progress.get(p.Key(v))
 		st := ProjectionStatus{LastFolded: rec.LastFolded, StreamLast: info.State.LastSeq, Parked: rec.Parked, Degraded: rec.Parked > 0}
 		if st.StreamLast > st.LastFolded {
