@@ -71,7 +71,7 @@ func start(t *testing.T) *env {
 	for _, role := range []string{"decider", "projector", "provider-ingest"} {
 		for i := 1; i <= 2; i++ {
 			name := fmt.Sprintf("%s-%d", role, i)
-			p := natsproc.NewProcess(t, name, peon, []string{"PEON_LOG_FORMAT=text"},
+			p := natsproc.NewProcess(t, name, peon, []string{"PEON_LOG_FORMAT=text", "PEON_LOG_LEVEL=" + logLevel(role)},
 				role, "--nats-url", c.URLs(), "--instance", name)
 			p.Start()
 			e.services[role] = append(e.services[role], p)
@@ -328,7 +328,7 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 	if len(diffs) > 0 {
 		e.t.Errorf("the live read model differs from a replay in %d keys; first: %s", len(diffs), diffs[0])
 		for _, d := range diffs {
-			e.describeThreadDiff(ctx, d)
+			e.describeDiff(ctx, d)
 		}
 		return false
 	}
@@ -366,29 +366,65 @@ func report(results []result) string {
 	return b.String()
 }
 
-// describeThreadDiff logs what differs in a thread record between the live
-// version and the replay, to tell a missed write from a stale one.
-func (e *env) describeThreadDiff(ctx context.Context, diff string) {
-	const prefix = "peon_threads vs peon_threads_v2: key "
-	if !strings.HasPrefix(diff, prefix) {
+// describeDiff logs what tells a missed write from a stale or a deleted
+// one: each version's history of the key, and the thread's events.
+func (e *env) describeDiff(ctx context.Context, diff string) {
+	var key string
+	var buckets []string
+	switch {
+	case strings.HasPrefix(diff, "peon_threads vs "), strings.HasPrefix(diff, "peon_threads: "):
+		buckets = []string{projector.BucketsV(1).Threads, projector.BucketsV(2).Threads}
+	case strings.HasPrefix(diff, "peon_messages vs "), strings.HasPrefix(diff, "peon_messages: "):
+		buckets = []string{projector.BucketsV(1).Messages, projector.BucketsV(2).Messages}
+	default:
 		return
 	}
-	key := strings.Fields(strings.TrimPrefix(diff, prefix))[0]
-	for _, bucket := range []string{projector.BucketsV(1).Threads, projector.BucketsV(2).Threads} {
+	if _, rest, ok := strings.Cut(diff, "key "); ok {
+		key = strings.Fields(rest)[0]
+	}
+	for _, bucket := range buckets {
 		kv, err := e.js.KeyValue(ctx, bucket)
 		if err != nil {
 			continue
 		}
-		entry, err := kv.Get(ctx, key)
+		entries, err := kv.History(ctx, key)
 		if err != nil {
 			e.t.Logf("%s/%s: %v", bucket, key, err)
 			continue
 		}
-		var t domain.ThreadState
-		if err := domain.Unmarshal(domain.MessagePack, entry.Value(), &t); err != nil {
-			continue
+		for _, entry := range entries {
+			var v struct {
+				Seq   uint64 `json:"seq"`
+				Turns []any  `json:"turns"`
+			}
+			_ = domain.Unmarshal(domain.MessagePack, entry.Value(), &v)
+			e.t.Logf("%s/%s: %s revision %d at %s, value seq %d, %d turns", bucket, key, entry.Operation(),
+				entry.Revision(), entry.Created().Format("15:04:05.000"), v.Seq, len(v.Turns))
 		}
-		e.t.Logf("%s/%s: revision %d, seq %d, status %s, %d turns, %d tool calls, %d checkpoints",
-			bucket, key, entry.Revision(), t.Seq, t.Status, len(t.Turns), len(t.ToolCalls), len(t.Checkpoints))
 	}
+	thread, _, _ := strings.Cut(key, ".")
+	store := eventstore.New(e.js)
+	var lines []string
+	_, err := store.Load(ctx, contract.ThreadFilter(thread), 0, func(rec eventstore.Record) error {
+		lines = append(lines, fmt.Sprintf("%d %s %s %+v", rec.Sequence, rec.StoredAt.Format("15:04:05.000"),
+			rec.Event.EventType(), rec.Event))
+		return nil
+	})
+	if err != nil {
+		e.t.Logf("events of %s: %v", thread, err)
+	}
+	if len(lines) > 40 {
+		lines = append(lines[:20], append([]string{"..."}, lines[len(lines)-20:]...)...)
+	}
+	e.t.Logf("events of thread %s (partition %d of 3):\n%s", thread, projector.PartitionOf(thread, 3), strings.Join(lines, "\n"))
+}
+
+// logLevel is the services' log level: PEON_FAULTS_DEBUG=<role> runs that
+// role at debug level (with PEON_FAULTS_LOG_DIR, the logs of a failed run
+// are kept whole).
+func logLevel(role string) string {
+	if os.Getenv("PEON_FAULTS_DEBUG") == role {
+		return "debug"
+	}
+	return "info"
 }

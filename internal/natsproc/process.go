@@ -1,6 +1,7 @@
 package natsproc
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Process is a program run as a child process that can be killed,
@@ -100,6 +102,10 @@ func (p *Process) Running() bool {
 
 func (p *Process) dumpLog() {
 	b, _ := os.ReadFile(p.log)
+	if dir := os.Getenv("PEON_FAULTS_LOG_DIR"); dir != "" {
+		// Keep the whole log of a failed run for a closer look.
+		_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("%s-%d.log", p.Name, time.Now().UnixNano())), b, 0o644)
+	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	p.t.Logf("--- last lines of %s's log:\n%s", p.Name, strings.Join(lines[max(0, len(lines)-30):], "\n"))
 }

@@ -183,6 +183,7 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 		if seq > r.delivered+1 {
 			// A gap: another instance folded what lies between, so what this
 			// one has cached may be behind the buckets. Fold afresh.
+			r.log.Debug("gap in deliveries: cached state dropped", "delivered", r.delivered, "seq", seq, "floor", r.floor)
 			r.forget()
 		}
 		r.delivered = max(r.delivered, seq)
@@ -247,6 +248,7 @@ func (r *runner) syncFloor(ctx context.Context) error {
 	if info.AckFloor.Stream <= r.floor {
 		return nil
 	}
+	r.log.Debug("floor raised to the consumer's ack floor", "from", r.floor, "to", info.AckFloor.Stream, "delivered", r.delivered)
 	r.floor = info.AckFloor.Stream
 	r.lastFolded.Store(int64(r.floor))
 	return r.recordProgress(ctx, r.floor)

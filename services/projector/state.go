@@ -129,6 +129,8 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty
 	}
 	d.merge(marks)
 	r.loads.Add(1)
+	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.floor, "last", a.lastSeq,
+		"rewritten_threads", len(marks.threads), "rewritten_messages", len(marks.messages))
 	r.threads.Put(id, a)
 	return a, true, nil
 }
