@@ -21,10 +21,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -44,50 +42,30 @@ import (
 
 // env is one cluster with its services.
 type env struct {
-	t        *testing.T
-	cluster  *natsproc.Cluster
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	services map[string][]*natsproc.Process // role -> instances
+	t      *testing.T
+	target target
+	nc     *nats.Conn
+	js     jetstream.JetStream
 }
 
 func start(t *testing.T) *env {
-	c := natsproc.Start(t, 3)
-	peon := natsproc.Binary(t, "github.com/peonhq/peon/cmd/peon")
-	nc, js := natstest.ConnectURL(t, c.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond))
-	e := &env{t: t, cluster: c, nc: nc, js: js, services: map[string][]*natsproc.Process{}}
-	setup := exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", "3", "--nats-url", c.URLs())
-	for attempt := 0; ; attempt++ {
-		out, err := setup.CombinedOutput()
-		if err == nil {
-			break
-		}
-		if attempt == 30 {
-			t.Fatalf("peon setup: %v\n%s", err, out)
-		}
-		time.Sleep(time.Second)
-		setup = exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", "3", "--nats-url", c.URLs())
-	}
-	for _, role := range []string{"decider", "projector", "provider-ingest"} {
-		for i := 1; i <= 2; i++ {
-			name := fmt.Sprintf("%s-%d", role, i)
-			p := natsproc.NewProcess(t, name, peon, []string{"PEON_LOG_FORMAT=text", "PEON_LOG_LEVEL=" + logLevel(role)},
-				role, "--nats-url", c.URLs(), "--instance", name)
-			p.Start()
-			e.services[role] = append(e.services[role], p)
-		}
-	}
-	return e
+	tg := startTarget(t)
+	nc, js := natstest.ConnectURL(t, tg.URLs(), nats.MaxReconnects(-1), nats.ReconnectWait(200*time.Millisecond))
+	return &env{t: t, target: tg, nc: nc, js: js}
 }
 
 // leader is the node leading the event stream (waiting for one to exist).
 func (e *env) leader() int {
 	for range 100 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		i := e.cluster.Leader(ctx, e.js, contract.EventStream)
+		s, err := e.js.Stream(ctx, contract.EventStream)
 		cancel()
-		if i >= 0 {
-			return i
+		if err == nil && s.CachedInfo().Cluster != nil {
+			for i, n := range e.target.Nodes() {
+				if n.Name() == s.CachedInfo().Cluster.Leader {
+					return i
+				}
+			}
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
@@ -105,42 +83,42 @@ type scenario struct {
 var scenarios = []scenario{
 	{"kill -9 the event stream leader, 3 times", func(e *env) {
 		for range 3 {
-			i := e.leader()
-			e.cluster.Nodes[i].Kill()
+			n := e.target.Nodes()[e.leader()]
+			n.Kill()
 			time.Sleep(4 * time.Second)
-			e.cluster.Nodes[i].Start()
+			n.Start()
 			time.Sleep(4 * time.Second)
 		}
 	}},
 	{"kill -9 every node, restart them", func(e *env) {
-		for _, n := range e.cluster.Nodes {
+		for _, n := range e.target.Nodes() {
 			n.Kill()
 		}
 		time.Sleep(2 * time.Second)
-		for _, n := range e.cluster.Nodes {
+		for _, n := range e.target.Nodes() {
 			n.Start()
 		}
-		e.cluster.WaitHealthy(60 * time.Second)
+		e.target.WaitHealthy(60 * time.Second)
 	}},
 	{"SIGSTOP the event stream leader for 10 s", func(e *env) {
-		i := e.leader()
-		e.cluster.Nodes[i].Signal(syscall.SIGSTOP)
+		n := e.target.Nodes()[e.leader()]
+		n.Freeze()
 		time.Sleep(10 * time.Second)
-		e.cluster.Nodes[i].Signal(syscall.SIGCONT)
+		n.Thaw()
 	}},
 	{"partition the event stream leader for 10 s", func(e *env) {
-		e.cluster.Isolate(e.leader())
+		e.target.Isolate(e.leader())
 		time.Sleep(10 * time.Second)
-		e.cluster.Heal()
+		e.target.Heal()
 	}},
 	{"kill -9 a decider, a projector and an ingest instance", func(e *env) {
-		for _, role := range []string{"decider", "projector", "provider-ingest"} {
-			e.services[role][0].Kill()
+		for _, role := range roles {
+			e.target.Services(role)[0].Kill()
 			time.Sleep(2 * time.Second)
 		}
 		time.Sleep(4 * time.Second)
-		for _, role := range []string{"decider", "projector", "provider-ingest"} {
-			e.services[role][0].Start()
+		for _, role := range roles {
+			e.target.Services(role)[0].Start()
 		}
 	}},
 }
@@ -198,7 +176,7 @@ func run(t *testing.T, sc scenario) result {
 	close(w.stop)
 	w.wg.Wait()
 
-	e.cluster.WaitHealthy(60 * time.Second)
+	e.target.WaitHealthy(60 * time.Second)
 	e.waitIngestDrained()
 	records, last := e.readStream()
 	ops := w.rec.Ops()
@@ -341,7 +319,7 @@ func (e *env) replicasAgree() bool {
 	var states []natsproc.ReplicaState
 	for range 60 {
 		var err error
-		states, err = e.cluster.Replicas(contract.EventStream)
+		states, err = e.target.Replicas(contract.EventStream)
 		if err == nil && !slices.ContainsFunc(states, func(s natsproc.ReplicaState) bool {
 			return s.Messages != states[0].Messages || s.LastSeq != states[0].LastSeq || s.Bytes != states[0].Bytes
 		}) {
@@ -417,14 +395,4 @@ func (e *env) describeDiff(ctx context.Context, diff string) {
 		lines = append(lines[:20], append([]string{"..."}, lines[len(lines)-20:]...)...)
 	}
 	e.t.Logf("events of thread %s (partition %d of 3):\n%s", thread, projector.PartitionOf(thread, 3), strings.Join(lines, "\n"))
-}
-
-// logLevel is the services' log level: PEON_FAULTS_DEBUG=<role> runs that
-// role at debug level (with PEON_FAULTS_LOG_DIR, the logs of a failed run
-// are kept whole).
-func logLevel(role string) string {
-	if os.Getenv("PEON_FAULTS_DEBUG") == role {
-		return "debug"
-	}
-	return "info"
 }

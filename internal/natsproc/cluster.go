@@ -200,36 +200,47 @@ type ReplicaState struct {
 func (c *Cluster) Replicas(stream string) ([]ReplicaState, error) {
 	var out []ReplicaState
 	for _, n := range c.Nodes {
-		var jsz struct {
-			Accounts []struct {
-				Streams []struct {
-					Name  string       `json:"name"`
-					State ReplicaState `json:"state"`
-				} `json:"stream_detail"`
-			} `json:"account_details"`
+		s, err := ReplicaAt(fmt.Sprintf("http://127.0.0.1:%d", n.HTTPPort), n.Name, stream)
+		if err != nil {
+			return nil, err
 		}
-		if err := getJSON(n, "/jsz?streams=true", &jsz); err != nil {
-			return nil, fmt.Errorf("%s: %w", n.Name, err)
-		}
-		found := false
-		for _, a := range jsz.Accounts {
-			for _, s := range a.Streams {
-				if s.Name == stream {
-					s.State.Node, found = n.Name, true
-					out = append(out, s.State)
-				}
-			}
-		}
-		if !found {
-			return nil, fmt.Errorf("%s holds no replica of %s", n.Name, stream)
-		}
+		out = append(out, s)
 	}
 	return out, nil
 }
 
+// ReplicaAt reads one node's local state of stream from its monitoring
+// endpoint at base (http://host:port).
+func ReplicaAt(base, node, stream string) (ReplicaState, error) {
+	var jsz struct {
+		Accounts []struct {
+			Streams []struct {
+				Name  string       `json:"name"`
+				State ReplicaState `json:"state"`
+			} `json:"stream_detail"`
+		} `json:"account_details"`
+	}
+	if err := getURL(base+"/jsz?streams=true", &jsz); err != nil {
+		return ReplicaState{}, fmt.Errorf("%s: %w", node, err)
+	}
+	for _, a := range jsz.Accounts {
+		for _, s := range a.Streams {
+			if s.Name == stream {
+				s.State.Node = node
+				return s.State, nil
+			}
+		}
+	}
+	return ReplicaState{}, fmt.Errorf("%s holds no replica of %s", node, stream)
+}
+
 func getJSON(n *Node, path string, v any) error {
+	return getURL(fmt.Sprintf("http://127.0.0.1:%d%s", n.HTTPPort, path), v)
+}
+
+func getURL(url string, v any) error {
 	client := http.Client{Timeout: 2 * time.Second}
-	resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d%s", n.HTTPPort, path))
+	resp, err := client.Get(url)
 	if err != nil {
 		return err
 	}
