@@ -83,7 +83,11 @@ func (c *connFlags) validate() error {
 // connect dials NATS with the flags' settings.
 func (c *connFlags) connect(name string) (*nats.Conn, error) {
 	opts := []nats.Option{nats.Name("peon " + name + " " + c.instance), nats.MaxReconnects(-1),
-		nats.ReconnectWait(500 * time.Millisecond), nats.Timeout(3 * time.Second)}
+		nats.ReconnectWait(500 * time.Millisecond), nats.Timeout(3 * time.Second),
+		// Nothing is buffered while reconnecting: a publish then fails at
+		// once. A buffered append or command would be sent after the
+		// reconnect, possibly long after its sender gave up and retried.
+		nats.ReconnectBufSize(-1)}
 	if prefix, ok := inboxPrefixes[name]; ok {
 		// Each service replies into its own inbox space, which the
 		// deploy configs let only that service's user subscribe to.

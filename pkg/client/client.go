@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -65,6 +66,9 @@ func (c *Client) Send(ctx context.Context, cmd domain.Command) (contract.Command
 func (c *Client) SendRaw(ctx context.Context, subject string, body []byte) (contract.CommandReply, error) {
 	msg := &nats.Msg{Subject: subject, Data: body, Header: nats.Header{}}
 	msg.Header.Set(contract.HeaderContentType, c.enc.ContentType())
+	if deadline, ok := ctx.Deadline(); ok {
+		msg.Header.Set(contract.HeaderDeadline, deadline.UTC().Format(time.RFC3339Nano))
+	}
 	resp, err := c.nc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
 		return contract.CommandReply{}, fmt.Errorf("request %s: %w", subject, err)

@@ -102,6 +102,12 @@ const (
 	HeaderCommandHash = "Peon-Command-Hash"
 	HeaderMsgID       = "Nats-Msg-Id"
 	HeaderContentType = "Content-Type"
+	// HeaderDeadline (RFC 3339, optional) is when the sender stops waiting
+	// for a command's reply. The decider does nothing with a request it
+	// receives after that, and stops its work there: a request delayed in
+	// transit (buffered across a reconnect, say) can then never act after
+	// the sender has retried it and taken a later attempt's answer.
+	HeaderDeadline = "Peon-Deadline"
 )
 
 // Command services and subjects.

@@ -27,6 +27,10 @@ var ErrContention = errors.New("optimistic-concurrency retries exhausted")
 // time; it replies 504 timeout.
 var ErrTimeout = errors.New("min_sequence not reached in time")
 
+// ErrDeadlinePassed is returned for a command that arrived after the
+// deadline its sender set (contract.HeaderDeadline); it replies 504 timeout.
+var ErrDeadlinePassed = errors.New("the request's deadline passed before it was handled; nothing was done")
+
 // ErrorCode translates an error into the contract's code and message. It
 // is the one place where errors become reply codes.
 func ErrorCode(err error) (domain.Code, string) {
@@ -40,6 +44,8 @@ func ErrorCode(err error) (domain.Code, string) {
 		return contract.CodeUnavailable, "an earlier attempt of this command is still being stored; retry"
 	case errors.Is(err, ErrTimeout):
 		return contract.CodeTimeout, "the read model did not reach min_sequence in time"
+	case errors.Is(err, ErrDeadlinePassed):
+		return contract.CodeTimeout, ErrDeadlinePassed.Error()
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
 		errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrConnectionClosed),
 		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrNoStreamResponse),

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -90,5 +91,50 @@ func TestRejectionsCarryContractCodes(t *testing.T) {
 	wantCode(t, err, domain.CodeStaleProviderEvent, 409)
 	if after := len(h.history(t)); after != before {
 		t.Fatalf("rejections appended %d events", after-before)
+	}
+}
+
+// TestLateRequestDoesNothing: a command that arrives after the deadline its
+// sender set (a request held up in transit while the sender retried) is
+// answered 504 timeout and appends nothing; the same command sent in time
+// is applied, once, with a deadline header or without one.
+func TestLateRequestDoesNothing(t *testing.T) {
+	h := start(t, 1, decider.Config{}, eventstore.DefaultStreamConfig())
+	body := []byte(`{"command_id":"late-1","name":"late","path":"/late"}`)
+	send := func(deadline string) (*nats.Msg, error) {
+		msg := &nats.Msg{Subject: "peon.cmd.project.create", Data: body, Header: nats.Header{}}
+		msg.Header.Set(contract.HeaderContentType, domain.ContentTypeJSON)
+		if deadline != "" {
+			msg.Header.Set(contract.HeaderDeadline, deadline)
+		}
+		return h.nc.RequestMsg(msg, 5e9)
+	}
+	resp, err := send(time.Now().Add(-time.Millisecond).UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, client.ReplyError(resp, domain.JSON), domain.Code(contract.CodeTimeout), 504)
+	if n := len(h.history(t)); n != 0 {
+		t.Fatalf("a late request appended %d events", n)
+	}
+	resp, err = send("not a time")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, client.ReplyError(resp, domain.JSON), domain.CodeBadRequest, 400)
+
+	// In time, through the client (which sends its context's deadline).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	reply := must(t)(h.client(domain.JSON).SendRaw(ctx, "peon.cmd.project.create", body))
+	if reply.Duplicate || len(reply.Events) != 1 {
+		t.Fatalf("in time: %+v", reply)
+	}
+	resp, err = send("")
+	if err != nil || client.ReplyError(resp, domain.JSON) != nil {
+		t.Fatalf("without a deadline: %v %v", err, client.ReplyError(resp, domain.JSON))
+	}
+	if n := len(h.history(t)); n != 1 {
+		t.Fatalf("%d events, want 1", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -112,12 +113,37 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 			defer cancel()
 			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
-			cmd, err := domain.DecodeCommand(commandType, req.Data(), enc, s.cfg.MaxBodyBytes)
+			deadline, err := requestDeadline(req.Headers().Get(contract.HeaderDeadline), time.Now())
+			var cmd domain.Command
+			if err == nil {
+				cmd, err = domain.DecodeCommand(commandType, req.Data(), enc, s.cfg.MaxBodyBytes)
+			}
 			var reply contract.CommandReply
 			if err == nil {
+				if !deadline.IsZero() {
+					var cancelDeadline context.CancelFunc
+					wctx, cancelDeadline = context.WithDeadline(wctx, deadline)
+					defer cancelDeadline()
+				}
 				reply, err = s.Execute(wctx, cmd)
 			}
 			microreply.Respond(req, enc, reply, err, s.log)
 		}()
 	}
+}
+
+// requestDeadline reads the sender's deadline (contract.HeaderDeadline):
+// zero when there is none, ErrDeadlinePassed when it is before now.
+func requestDeadline(header string, now time.Time) (time.Time, error) {
+	if header == "" {
+		return time.Time{}, nil
+	}
+	deadline, err := time.Parse(time.RFC3339Nano, header)
+	if err != nil {
+		return time.Time{}, domain.Errorf(domain.CodeBadRequest, "header %s %q is not an RFC 3339 time", contract.HeaderDeadline, header)
+	}
+	if !deadline.After(now) {
+		return time.Time{}, microreply.ErrDeadlinePassed
+	}
+	return deadline, nil
 }
