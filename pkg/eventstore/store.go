@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -240,6 +241,39 @@ func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error)
 		return 0, fmt.Errorf("last sequence of %s: %w", filter, err)
 	}
 	return msg.Sequence, nil
+}
+
+// LeaderLastSequence is LastSequence as the stream's leader answers it.
+// Reads (direct gets) may be served by a replica that has not applied the
+// latest appends yet; this one goes through the JetStream API to the leader,
+// so a state read from a replica can be checked against it.
+func (s *Store) LeaderLastSequence(ctx context.Context, filter string) (uint64, error) {
+	req, err := json.Marshal(map[string]string{"last_by_subj": filter})
+	if err != nil {
+		return 0, err
+	}
+	msg, err := s.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+contract.EventStream, req)
+	if err != nil {
+		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq uint64 `json:"seq"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return 0, nil
+	case resp.Error != nil:
+		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, resp.Error)
+	case resp.Message == nil:
+		return 0, fmt.Errorf("leader's last sequence of %s: empty answer", filter)
+	}
+	return resp.Message.Seq, nil
 }
 
 // DecodeRecord turns a stored message into a Record. An undecodable event

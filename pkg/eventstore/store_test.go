@@ -100,6 +100,9 @@ func TestAppendAndLoad(t *testing.T) {
 		if seq, err := store.LastSequence(ctx, f.filter); err != nil || seq != f.want {
 			t.Errorf("LastSequence(%s) = %d, %v; want %d", f.filter, seq, err, f.want)
 		}
+		if seq, err := store.LeaderLastSequence(ctx, f.filter); err != nil || seq != f.want {
+			t.Errorf("LeaderLastSequence(%s) = %d, %v; want %d", f.filter, seq, err, f.want)
+		}
 	}
 	n := 0
 	if last, err := store.Load(ctx, contract.ThreadFilter("t1"), 3, func(eventstore.Record) error { n++; return nil }); err != nil || n != 1 || last != 4 {

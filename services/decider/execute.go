@@ -48,8 +48,8 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 	for _, key := range lockKeys(cmd) {
 		defer s.locks.lock(key)()
 	}
-	fresh, conflicted := false, false
-	for attempt := range s.cfg.MaxAttempts {
+	fresh, conflicted, stale := false, false, 0
+	for attempt := range s.cfg.MaxAttempts + staleReadLimit {
 		if conflicted {
 			if err := backoff(ctx, attempt); err != nil {
 				return contract.CommandReply{}, err
@@ -73,6 +73,22 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			// just read from the stream needs no second look.
 			fresh = true
 			continue
+		}
+		if err != nil || len(events) == 0 {
+			// A rejection or a no-op is an answer no append guards: make sure
+			// the replica that served the read had everything the leader has.
+			if current, cerr := s.readWasCurrent(ctx, st); cerr != nil {
+				return contract.CommandReply{}, cerr
+			} else if !current {
+				stale++
+				if stale == staleReadLimit {
+					return contract.CommandReply{}, eventstore.ErrUnsettled
+				}
+				if err := ctxsleep.Sleep(ctx, 20*time.Millisecond); err != nil {
+					return contract.CommandReply{}, err
+				}
+				continue
+			}
 		}
 		if err != nil {
 			return contract.CommandReply{}, err
@@ -132,6 +148,21 @@ func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.C
 		}
 	}
 	return contract.CommandReply{}, eventstore.ErrUnsettled
+}
+
+// staleReadLimit bounds how often a rejection is read again because the
+// replica that served the read was behind the leader (about 20 ms apart);
+// past it the answer is unavailable, never a possibly wrong rejection.
+const staleReadLimit = 25
+
+// readWasCurrent reports whether the state st was decided on had every event
+// the stream's leader holds under st's expectation filter.
+func (s *Service) readWasCurrent(ctx context.Context, st state) (bool, error) {
+	leader, err := s.store.LeaderLastSequence(ctx, st.expectFilter)
+	if err != nil {
+		return false, err
+	}
+	return st.expectSeq >= leader, nil
 }
 
 // backoff waits a little, with jitter, before attempt n, so racing writers
