@@ -50,7 +50,19 @@ type deletion struct {
 
 // fold applies one stored event to the state the projection keeps and
 // marks what it changed. Events already folded (a redelivery) are skipped.
+//
+// The cache holds, for every aggregate in it, every event up to delivered:
+// deliveries are contiguous, or a gap drops the cache. A redelivered event
+// (below delivered) is the exception: other instances may have folded the
+// aggregate's later events, which will not come here again, so state
+// loaded to fold it is used for it alone and not cached; later events load
+// it afresh, up to themselves. Events at or below the floor are written.
 func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) error {
+	if rec.Sequence <= r.floor {
+		return nil
+	}
+	r.late = rec.Sequence < r.delivered
+	defer func() { r.late = false }()
 	switch e := rec.Event.(type) {
 	case domain.ProjectEvent:
 		if r.p.Catalog {
@@ -94,7 +106,9 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 	if p == nil {
 		p = &projectEntry{state: state}
 	}
-	r.projects.Put(id, p)
+	if !r.late {
+		r.projects.Put(id, p)
+	}
 	d.projects[id] = p
 	return nil
 }
@@ -120,7 +134,9 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 	domain.Project(a.model, rec.StoredEvent)
 	a.lastSeq = rec.Sequence
 	a.bytes += int64(rec.Size + foldedEventOverhead)
-	r.threads.Put(a.id, a)
+	if !r.late {
+		r.threads.Put(a.id, a)
+	}
 
 	if r.p.Catalog {
 		if created, ok := e.(domain.ThreadCreated); ok {

@@ -38,6 +38,9 @@ type runner struct {
 	// runner has seen. Both belong to the consuming goroutine.
 	floor, delivered uint64
 	cons             jetstream.Consumer
+	// late is set while an event below delivered is folded (a redelivery):
+	// state loaded for it is not cached, see fold.
+	late bool
 
 	lastFolded, parked, loads atomic.Int64
 }

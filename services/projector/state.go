@@ -129,8 +129,11 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty
 	}
 	d.merge(marks)
 	r.loads.Add(1)
-	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.floor, "last", a.lastSeq,
+	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.floor, "delivered", r.delivered, "last", a.lastSeq,
 		"rewritten_threads", len(marks.threads), "rewritten_messages", len(marks.messages))
+	if r.late {
+		return a, true, nil // folds a redelivery only: see fold
+	}
 	r.threads.Put(id, a)
 	return a, true, nil
 }
@@ -173,7 +176,9 @@ func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*project
 		return nil, nil
 	}
 	p := &projectEntry{state: state}
-	r.projects.Put(id, p)
+	if !r.late {
+		r.projects.Put(id, p)
+	}
 	return p, nil
 }
 
