@@ -18,6 +18,9 @@ var (
 	// the batch's Nats-Msg-Id that cannot be read back yet (it is still in
 	// flight, or the replica read lags). Retry later.
 	ErrUnsettled = errors.New("eventstore: an append with this id is in flight; retry")
+	// ErrReplicaBehind means a read was answered by a replica that has not
+	// applied what the stream's leader holds yet; read again.
+	ErrReplicaBehind = errors.New("eventstore: the replica that answered is behind the leader; read again")
 	// ErrStreamSettings means the stream exists with settings the store
 	// cannot work with (and may not change them).
 	ErrStreamSettings = errors.New("eventstore: stream settings do not fit")

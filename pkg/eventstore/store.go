@@ -190,6 +190,10 @@ func (s *Store) stream(ctx context.Context) (jetstream.Stream, error) {
 // matching filter whose first event comes before sequence before. On a
 // thread subject the first event is its ThreadCreated, so this finds the
 // threads of a project without reading their transcripts.
+//
+// The subjects come from the stream's leader; their first events from any
+// replica. A replica that has no message on a subject the leader listed is
+// behind: that is ErrReplicaBehind, never a subject quietly left out.
 func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) ([]Record, error) {
 	stream, err := s.stream(ctx)
 	if err != nil {
@@ -207,7 +211,7 @@ func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) (
 		}
 		for msg, err := range msgs {
 			if errors.Is(err, jetstreamext.ErrNoMessages) {
-				break
+				return nil, fmt.Errorf("first event of %s: %w", subject, ErrReplicaBehind)
 			}
 			if err != nil {
 				return nil, fmt.Errorf("first event of %s: %w", subject, err)

@@ -2,6 +2,7 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -147,12 +148,41 @@ func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*project
 	if p, ok := r.projects.Get(id); ok {
 		return p, nil
 	}
+	for attempt := 0; ; attempt++ {
+		p, err := r.loadProject(ctx, id, seq)
+		if !errors.Is(err, eventstore.ErrReplicaBehind) {
+			return p, err
+		}
+		// As with threads: a replica still catching up answered. Read again.
+		if attempt == 50 {
+			return nil, fmt.Errorf("project %s: no replica has caught up: %w", id, err)
+		}
+		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// loadProject reads a project's record before seq from the stream. Its own
+// events come from a replica; the leader's last sequence on the project's
+// subject tells whether that replica had them all (when the project has no
+// event at or after seq, which is the case but for late redeliveries, whose
+// writes the sequence guard keeps from overwriting anything newer).
+func (r *runner) loadProject(ctx context.Context, id string, seq uint64) (*projectEntry, error) {
 	var recs []eventstore.Record
-	if _, err := r.store.LoadBefore(ctx, contract.ProjectSubject(id), 0, seq, func(rec eventstore.Record) error {
+	read, err := r.store.LoadBefore(ctx, contract.ProjectSubject(id), 0, seq, func(rec eventstore.Record) error {
 		recs = append(recs, rec)
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
+	}
+	leader, err := r.store.LeaderLastSequence(ctx, contract.ProjectSubject(id))
+	if err != nil {
+		return nil, err
+	}
+	if leader < seq && read < leader {
+		return nil, fmt.Errorf("project %s: read up to %d, the leader has %d: %w", id, read, leader, eventstore.ErrReplicaBehind)
 	}
 	firsts, err := r.store.FirstEvents(ctx, contract.ProjectTreeFilter(id), seq)
 	if err != nil {
