@@ -3,6 +3,7 @@
 package faults
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -60,8 +61,9 @@ type processes struct {
 func startProcesses(t *testing.T) *processes {
 	c := natsproc.Start(t, 3)
 	peon := natsproc.Binary(t, "github.com/peonhq/peon/cmd/peon")
+	partitions := cmp.Or(os.Getenv("PEON_FAULTS_PARTITIONS"), "3")
 	setup := func() *exec.Cmd {
-		return exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", "3", "--nats-url", c.URLs())
+		return exec.Command(peon, "setup", "--replicas", "3", "--transcript-partitions", partitions, "--nats-url", c.URLs())
 	}
 	for attempt := 0; ; attempt++ {
 		out, err := setup().CombinedOutput()
