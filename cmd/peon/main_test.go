@@ -26,6 +26,16 @@ import (
 	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
+// startStack runs a whole Peon (decider, query, projector, ingest) on an
+// embedded server and returns it with its client URL.
+func startStack(t *testing.T) (*peontest.Stack, string) {
+	s := peontest.Start(t)
+	s.StartProjector(t, "p0", projector.Config{})
+	s.StartIngest(t, "i0", ingest.Config{})
+	s.WaitServing(t)
+	return s, s.Srv.ClientURL()
+}
+
 // peon runs the CLI in-process against the given NATS URL.
 func peon(t *testing.T, url string, args ...string) (string, string, int) {
 	t.Helper()
@@ -35,11 +45,7 @@ func peon(t *testing.T, url string, args ...string) (string, string, int) {
 // TestCLI runs every client subcommand's happy path and its clear errors
 // against a real stack.
 func TestCLI(t *testing.T) {
-	s := peontest.Start(t)
-	s.StartProjector(t, "p0", projector.Config{})
-	s.StartIngest(t, "i0", ingest.Config{})
-	s.WaitServing(t)
-	url := s.Srv.ClientURL()
+	s, url := startStack(t)
 
 	out, _, code := peon(t, url, "cmd", "project.create", "name=cli", "path=/cli")
 	var created contract.CommandReply
@@ -301,53 +307,37 @@ func TestCLIRolesAndAdmin(t *testing.T) {
 
 func natstestServer(t *testing.T) interface{ ClientURL() string } { return natstest.Server(t) }
 
-// lockedBuffer is an output a test reads while the command still writes it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestThreadWatchStreams follows a thread with `peon thread watch` while an
 // agent streams into it: the printout shows the transcript so far, then the
 // new text as it is folded.
 func TestThreadWatchStreams(t *testing.T) {
-	s := peontest.Start(t)
-	s.StartProjector(t, "p0", projector.Config{})
-	s.StartIngest(t, "i0", ingest.Config{})
-	s.WaitServing(t)
-	url := s.Srv.ClientURL()
+	s, url := startStack(t)
 	threadID, turnID := startTurnWithCLI(t, url)
 	s.Publish(t, threadID, turnID, "1", domain.TextDelta{MessageID: "a", Delta: "before the watch. "})
 	waitOutput(t, func() string { o, _, _ := peon(t, url, "thread", "show", threadID); return o }, "before the watch.")
 
-	var out, errOut lockedBuffer
+	// The command writes while the test reads: both under the writer's lock.
+	var outBuf, errBuf bytes.Buffer
+	out, errOut := &lockedWriter{w: &outBuf}, &lockedWriter{w: &errBuf}
+	read := func(l *lockedWriter, b *bytes.Buffer) func() string {
+		return func() string { l.mu.Lock(); defer l.mu.Unlock(); return b.String() }
+	}
+	output, errText := read(out, &outBuf), read(errOut, &errBuf)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int)
 	go func() {
 		env := func(k string) string { return map[string]string{"NATS_URL": url}[k] }
-		done <- exitCode(run(ctx, []string{"thread", "watch", threadID}, env, &out, &errOut), &errOut)
+		done <- exitCode(run(ctx, []string{"thread", "watch", threadID}, env, out, errOut), errOut)
 	}()
-	waitOutput(t, out.String, "--- watching")
+	waitOutput(t, output, "--- watching")
 	s.Publish(t, threadID, turnID, "2", domain.TextDelta{MessageID: "a", Delta: "Streamed while watched."})
 	s.Publish(t, threadID, turnID, "3", domain.TextDelta{MessageID: "b", Delta: "A second message."})
-	waitOutput(t, out.String, "A second message.")
+	waitOutput(t, output, "A second message.")
 	cancel()
 	if code := <-done; code != 0 {
-		t.Fatalf("thread watch: exit %d\n%s%s", code, out.String(), errOut.String())
+		t.Fatalf("thread watch: exit %d\n%s%s", code, output(), errText())
 	}
-	got := out.String()
+	got := output()
 	for _, want := range []string{"before the watch.", "Streamed while watched.", "[assistant]\nA second message."} {
 		if !strings.Contains(got, want) {
 			t.Errorf("watch output lacks %q:\n%s", want, got)
