@@ -156,8 +156,8 @@ func run(t *testing.T, sc scenario) result {
 	w := &workload{nc: e.nc, js: e.js, client: client.New(e.nc, domain.MessagePack), stop: make(chan struct{})}
 	threads := e.createThreads(w, 6)
 
-	// PEON_FAULTS_AGENTS=0 replaces the two agents with commanders: the
-	// provider path has an open finding under faults (docs/reliability.md).
+	// PEON_FAULTS_AGENTS=0 replaces the two agents with commanders, to
+	// look at the command path alone.
 	agents := os.Getenv("PEON_FAULTS_AGENTS") != "0"
 	for i, thread := range threads {
 		w.wg.Add(1)
