@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 )
 
@@ -86,3 +87,111 @@ const (
 	serviceName   = "peon-projector"
 	metaAssigning = "assigning_version"
 )
+
+// units are the projections of one read-model version running in this
+// instance: all of them (a rebuild), or its share among its peers.
+type units struct {
+	ctx       context.Context
+	s         *Service
+	cfg       Config
+	kv        map[string]jetstream.KeyValue
+	layout    []Projection
+	consumers map[string]jetstream.Consumer
+	running   map[int]*unit // by index in the layout
+}
+
+// all is every index of the layout.
+func (u *units) all() []int {
+	out := make([]int, len(u.layout))
+	for k := range out {
+		out[k] = k
+	}
+	return out
+}
+
+// follow looks for the instance's peers every RebalanceEvery and runs its
+// share, until ctx is done.
+func (u *units) follow(ctx context.Context, self string) error {
+	tick := time.NewTicker(u.cfg.RebalanceEvery)
+	defer tick.Stop()
+	for {
+		ms, err := members(ctx, u.s.js.Conn(), u.cfg.Version, self)
+		switch {
+		case err != nil && len(u.running) == 0:
+			u.set(u.all()) // no peers known: run everything (pinning keeps it correct)
+		case err != nil:
+			u.s.log.Warn("projector discovery", "err", err) // keep the current share
+		default:
+			u.set(share(len(u.layout), ms, self))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// set runs exactly the projections owned: it stops the others cleanly and
+// starts the missing ones.
+func (u *units) set(owned []int) {
+	changed := false
+	for k, r := range u.running {
+		if !slices.Contains(owned, k) {
+			r.stop()
+			delete(u.running, k)
+			changed = true
+		}
+	}
+	for _, k := range owned {
+		if u.running[k] == nil {
+			p := u.layout[k]
+			u.running[k] = startUnit(u.ctx, newRunner(p, u.cfg, u.s.js, u.kv, u.s.log.With("instance", u.cfg.Instance)), u.consumers[p.Name])
+			changed = true
+		}
+	}
+	if !changed {
+		return
+	}
+	var rs []*runner
+	var names []string
+	for k, p := range u.layout {
+		if r := u.running[k]; r != nil {
+			rs, names = append(rs, r.r), append(names, p.Name)
+		}
+	}
+	u.s.setRunners(rs)
+	u.s.log.Info("projector running", "instance", u.cfg.Instance, "version", u.cfg.Version, "projections", names)
+}
+
+func (u *units) stopAll() {
+	for _, r := range u.running {
+		r.stop()
+	}
+	u.running = map[int]*unit{}
+	u.s.setRunners(nil)
+}
+
+// unit is one projection running in this instance.
+type unit struct {
+	r      *runner
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startUnit(ctx context.Context, r *runner, cons jetstream.Consumer) *unit {
+	ctx, cancel := context.WithCancel(ctx)
+	u := &unit{r: r, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(u.done)
+		_ = r.run(ctx, cons)
+	}()
+	return u
+}
+
+// stop ends the unit cleanly: the runner gives back what it holds and
+// unpins, so the next owner takes over at once.
+func (u *unit) stop() {
+	u.cancel()
+	<-u.done
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -224,97 +223,18 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	}
 	defer func() { _ = svc.Stop() }()
 
-	running := map[int]*unit{}
-	defer func() {
-		for _, u := range running {
-			u.stop()
-		}
-		s.setRunners(nil)
-	}()
-	apply := func(owned []int) {
-		changed := false
-		for k, u := range running {
-			if !slices.Contains(owned, k) {
-				u.stop()
-				delete(running, k)
-				changed = true
-			}
-		}
-		for _, k := range owned {
-			if running[k] == nil {
-				p := layout[k]
-				running[k] = startUnit(ctx, newRunner(p, cfg, s.js, kv, s.log.With("instance", s.cfg.Instance)), consumers[p.Name])
-				changed = true
-			}
-		}
-		if changed {
-			var rs []*runner
-			var names []string
-			for k := range layout {
-				if u := running[k]; u != nil {
-					rs, names = append(rs, u.r), append(names, layout[k].Name)
-				}
-			}
-			s.setRunners(rs)
-			s.log.Info("projector running", "instance", s.cfg.Instance, "version", version, "projections", names)
-		}
-	}
-	all := make([]int, len(layout))
-	for k := range all {
-		all[k] = k
-	}
+	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{}}
+	defer units.stopAll()
 	if !assigning {
-		apply(all)
+		units.set(units.all())
 		<-ctx.Done()
 		return nil
 	}
-	self := svc.Info().ID
-	tick := time.NewTicker(s.cfg.RebalanceEvery)
-	defer tick.Stop()
-	for {
-		ms, err := members(ctx, s.js.Conn(), version, self)
-		switch {
-		case err != nil && len(running) == 0:
-			apply(all) // no peers known: run everything (pinning keeps it correct)
-		case err != nil:
-			s.log.Warn("projector discovery", "err", err) // keep the current share
-		default:
-			apply(share(len(layout), ms, self))
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
-	}
+	return units.follow(ctx, svc.Info().ID)
 }
 
 func (s *Service) setRunners(rs []*runner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.runners = rs
-}
-
-// unit is one projection running in this instance.
-type unit struct {
-	r      *runner
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func startUnit(ctx context.Context, r *runner, cons jetstream.Consumer) *unit {
-	ctx, cancel := context.WithCancel(ctx)
-	u := &unit{r: r, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(u.done)
-		_ = r.run(ctx, cons)
-	}()
-	return u
-}
-
-// stop ends the unit cleanly: the runner gives back what it holds and
-// unpins, so the next owner takes over at once.
-func (u *unit) stop() {
-	u.cancel()
-	<-u.done
 }
