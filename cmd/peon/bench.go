@@ -52,6 +52,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
 	rebuildEvents := fs.Int("rebuild-events", 0, "events the rebuild scenario replays (default 1000000, 20000 with --quick)")
 	external := fs.String("nats-url", "", "drive a running Peon at this URL (admin credentials) instead of an embedded one")
+	partitions := fs.Int("transcript-partitions", 1, "split the transcript projection this many ways (embedded server only)")
+	projectors := fs.Int("projectors", 1, "projector instances to run (embedded server only)")
 	rssOf := fs.String("rss", "", "with --nats-url: report the resident memory of these local processes after the run, as name=pid,name=pid")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
@@ -70,6 +72,9 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	sizes := fullRun
 	if *quick {
 		sizes = quickRun
+	}
+	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions || *projectors < 1 || *projectors > 16 {
+		return usagef("--transcript-partitions must be within 1..%d and --projectors within 1..16", projector.MaxTranscriptPartitions)
 	}
 	if *rebuildEvents > 0 {
 		sizes.rebuild = *rebuildEvents
@@ -108,7 +113,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	defer srv.Shutdown()
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
 		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
-	b := &benchStack{url: srv.ClientURL(), log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
+	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
 		return err
@@ -171,14 +176,17 @@ func (b *benchStack) report(ctx context.Context, env *environment, run map[strin
 // benchStack is Peon running in this process for the benchmark.
 type benchStack struct {
 	url      string
-	external bool           // a running deployment: start and stop no services
-	pids     map[string]int // external processes whose memory is reported
-	log      *slog.Logger
-	progress io.Writer
-	admin    *nats.Conn
-	js       jetstream.JetStream
-	stops    map[string]func()
-	deciders []func()
+	external bool // a running deployment: start and stop no services
+	// partitions and projectors lay out the transcript and run that many
+	// projector instances (embedded server only).
+	partitions, projectors int
+	pids                   map[string]int // external processes whose memory is reported
+	log                    *slog.Logger
+	progress               io.Writer
+	admin                  *nats.Conn
+	js                     jetstream.JetStream
+	stops                  map[string]func()
+	deciders               []func()
 }
 
 func (b *benchStack) start(ctx context.Context) error {
@@ -189,17 +197,20 @@ func (b *benchStack) start(ctx context.Context) error {
 	if b.js, err = jetstream.New(b.admin); err != nil {
 		return err
 	}
-	if err := provision.Run(ctx, b.js, provision.Options{}); err != nil {
+	if err := provision.Run(ctx, b.js, provision.Options{TranscriptPartitions: b.partitions}); err != nil {
 		return err
 	}
 	b.stops = map[string]func(){}
 	b.addDecider(decider.Config{})
-	for _, role := range []string{"projector", "query", "provider-ingest"} {
+	for i := range max(b.projectors, 1) {
+		name := fmt.Sprint("projector-", i)
+		b.run(name, func(nc *nats.Conn) (service, error) {
+			return projector.New(nc, projector.Config{Instance: name}, b.log)
+		})
+	}
+	for _, role := range []string{"query", "provider-ingest"} {
 		b.run(role, func(nc *nats.Conn) (service, error) {
-			switch role {
-			case "projector":
-				return projector.New(nc, projector.Config{Instance: "bench"}, b.log)
-			case "query":
+			if role == "query" {
 				return query.New(nc, query.Config{Instance: "bench"}, b.log)
 			}
 			return ingest.New(nc, ingest.Config{Instance: "bench"}, b.log)
@@ -307,8 +318,12 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		}
 	}
 	if run["rebuild"] {
-		b.stops["projector"]() // measure the rebuild alone
-		delete(b.stops, "projector")
+		for name, stop := range b.stops {
+			if strings.HasPrefix(name, "projector-") {
+				stop() // measure the rebuild alone
+				delete(b.stops, name)
+			}
+		}
 		b.say("rebuild: writing %d events", sizes.rebuild)
 		if err := loadgen.FillStream(ctx, b.js, sizes.rebuild, 1000); err != nil {
 			return err

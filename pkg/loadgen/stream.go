@@ -2,6 +2,7 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
 	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
@@ -50,8 +52,19 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 		}
 		m := &nats.Msg{Subject: contract.ProviderSubject(t.thread), Data: body, Header: nats.Header{}}
 		m.Header.Set(contract.HeaderMsgID, t.thread+":"+id)
-		_, err = js.PublishMsgAsync(m)
-		return err
+		for {
+			_, err = js.PublishMsgAsync(m)
+			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+				return err
+			}
+			// The window is full and the server slower than the agents:
+			// let it drain (the message id makes the retry harmless).
+			select {
+			case <-js.PublishAsyncComplete():
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
 	}
 	// Warm up: one delta per turn, ingested before the clock starts, so the
 	// figure is the steady state of a running ingest (a freshly pinned
@@ -88,7 +101,7 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 	if err != nil {
 		return err
 	}
-	if err := waitFolded(ctx, js, "transcript", last, 60*time.Second); err != nil {
+	if err := waitFolded(ctx, js, last, 60*time.Second); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -137,30 +150,61 @@ func streamLast(ctx context.Context, js jetstream.JetStream, name string) (uint6
 	return info.State.LastSeq, nil
 }
 
-// waitFolded waits until projection key has folded seq.
-func waitFolded(ctx context.Context, js jetstream.JetStream, key string, seq uint64, limit time.Duration) error {
+// waitFolded waits until the transcript has folded seq.
+func waitFolded(ctx context.Context, js jetstream.JetStream, seq uint64, limit time.Duration) error {
 	meta, err := js.KeyValue(ctx, contract.BucketMeta)
+	if err != nil {
+		return err
+	}
+	keys, err := transcriptKeys(ctx, js)
 	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if folded(ctx, meta, key) >= seq {
+		if folded(ctx, meta, keys) >= seq {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Errorf("projection %s did not fold %d within %s", key, seq, limit)
+	return fmt.Errorf("the transcript did not fold %d within %s", seq, limit)
 }
 
-func folded(ctx context.Context, meta jetstream.KeyValue, key string) uint64 {
-	e, err := meta.Get(ctx, contract.MetaProgressPrefix+key)
+// transcriptKeys names the progress keys of the live transcript: one, or
+// one per partition.
+func transcriptKeys(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+	v, err := projector.CurrentVersion(ctx, js)
 	if err != nil {
-		return 0
+		return nil, err
 	}
-	var rec contract.ProgressRecord
-	_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
-	return rec.LastFolded
+	layout, err := projector.DiscoverLayout(ctx, js, v)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for _, p := range layout {
+		if p.Transcript {
+			keys = append(keys, p.Key(v))
+		}
+	}
+	return keys, nil
+}
+
+// folded is how far every one of the projections keys name has folded.
+func folded(ctx context.Context, meta jetstream.KeyValue, keys []string) uint64 {
+	var least uint64
+	for i, key := range keys {
+		e, err := meta.Get(ctx, contract.MetaProgressPrefix+key)
+		if err != nil {
+			return 0
+		}
+		var rec contract.ProgressRecord
+		_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
+		if i == 0 || rec.LastFolded < least {
+			least = rec.LastFolded
+		}
+	}
+	return least
 }
 
 // lagSampler samples, every 50 ms, how old the oldest provider event not
@@ -175,6 +219,7 @@ func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
 	go func() {
 		var ingestLag, foldLag latencies
 		meta, _ := js.KeyValue(ctx, contract.BucketMeta)
+		keys, _ := transcriptKeys(ctx, js)
 		events, _ := js.Stream(ctx, contract.EventStream)
 		provider, _ := js.Stream(ctx, contract.ProviderStream)
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -193,7 +238,7 @@ func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
 				}
 			}
 			if meta != nil && events != nil {
-				f := folded(ctx, meta, "transcript")
+				f := folded(ctx, meta, keys)
 				if info, err := events.Info(ctx); err == nil {
 					foldLag = append(foldLag, age(ctx, events, f, info.State.LastSeq-f, now))
 				}
