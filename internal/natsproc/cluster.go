@@ -8,7 +8,6 @@
 package natsproc
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -21,8 +20,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 )
 
 var (
@@ -170,20 +167,6 @@ func (c *Cluster) WaitHealthy(limit time.Duration) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-}
-
-// Leader returns the node leading stream's replicas, or -1.
-func (c *Cluster) Leader(ctx context.Context, js jetstream.JetStream, stream string) int {
-	s, err := js.Stream(ctx, stream)
-	if err != nil || s.CachedInfo().Cluster == nil {
-		return -1
-	}
-	for i, n := range c.Nodes {
-		if n.Name == s.CachedInfo().Cluster.Leader {
-			return i
-		}
-	}
-	return -1
 }
 
 // ReplicaState is one node's own view of a stream.
