@@ -250,7 +250,9 @@ func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error)
 // LeaderLastSequence is LastSequence as the stream's leader answers it.
 // Reads (direct gets) may be served by a replica that has not applied the
 // latest appends yet; this one goes through the JetStream API to the leader,
-// so a state read from a replica can be checked against it.
+// so a state read from a replica can be checked against it. (The client's
+// GetLastMsgForSubject cannot be used: on a stream that allows direct gets
+// it asks any replica.)
 func (s *Store) LeaderLastSequence(ctx context.Context, filter string) (uint64, error) {
 	req, err := json.Marshal(map[string]string{"last_by_subj": filter})
 	if err != nil {

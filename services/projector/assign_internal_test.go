@@ -75,7 +75,7 @@ func TestLayoutNames(t *testing.T) {
 				owners++
 			}
 		}
-		if owners != 1 || !l[0].Owns(id) || For(l, false, id).Partition != PartitionOf(id, 3) {
+		if owners != 1 || !l[0].Owns(id) || TranscriptOf(l, id).Partition != PartitionOf(id, 3) {
 			t.Errorf("thread %s: %d owners", id, owners)
 		}
 	}

@@ -44,10 +44,16 @@ func Layout(n int) []Projection {
 	}
 	out := []Projection{Catalog}
 	for i := range n {
-		out = append(out, Projection{Name: fmt.Sprintf("transcript_p%d", i), Transcript: true, Partition: i, Partitions: n})
+		out = append(out, Projection{Name: partitionName(i), Transcript: true, Partition: i, Partitions: n})
 	}
 	return out
 }
+
+func partitionName(i int) string { return fmt.Sprintf("transcript_p%d", i) }
+
+// FirstPartition names the first transcript partition of any split layout
+// (its consumer and progress record tell how many partitions there are).
+var FirstPartition = Projection{Name: partitionName(0), Transcript: true}
 
 // PartitionOf is the partition of n a thread's transcript belongs to: FNV-1a
 // of the thread id, modulo n. Part of the deployment's layout: changing it
@@ -66,16 +72,13 @@ func (p Projection) Owns(threadID string) bool {
 	return p.Partitions <= 1 || PartitionOf(threadID, p.Partitions) == p.Partition
 }
 
-// For returns the projection of layout that folds the thread's transcript
-// (or, for the catalog, the catalog).
-func For(layout []Projection, catalog bool, threadID string) Projection {
+// TranscriptOf returns the projection of layout that folds the thread's
+// transcript.
+func TranscriptOf(layout []Projection, threadID string) Projection {
 	for _, p := range layout {
-		if p.Catalog == catalog && (catalog || p.Owns(threadID)) {
+		if p.Transcript && p.Owns(threadID) {
 			return p
 		}
-	}
-	if catalog {
-		return Catalog
 	}
 	return Transcript
 }

@@ -48,7 +48,7 @@ func DiscoverLayout(ctx context.Context, js jetstream.JetStream, v int) ([]Proje
 	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return nil, fmt.Errorf("consumer %s: %w", Transcript.ConsumerName(v), err)
 	}
-	first := Layout(2)[1]
+	first := FirstPartition
 	cons, err := js.Consumer(ctx, contract.EventStream, first.ConsumerName(v))
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w (run `peon setup`)", Transcript.ConsumerName(v), err)

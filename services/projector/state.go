@@ -85,30 +85,18 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) 
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
-	for attempt := 0; ; attempt++ {
-		a, current, err := r.loadThread(ctx, id, seq, d)
-		if err != nil || current {
-			return a, err
-		}
-		// Reads may be served by a replica still catching up (one that was
-		// frozen, cut off or restarted): it lacks the event being folded,
-		// and maybe some before it. Read again until a current one answers.
-		if attempt == 50 {
-			return nil, fmt.Errorf("thread %s: no replica has caught up to %d", id, seq)
-		}
-		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
-			return nil, err
-		}
-	}
+	return untilCurrent(ctx, func() (*threadAgg, error) { return r.loadThread(ctx, id, seq, d) })
 }
 
 // loadThread folds thread id's events before seq from the stream. It
 // reads up to seq itself: a replica that has stored seq has stored every
-// event before it, so seeing it proves the load complete (current).
-func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty) (a *threadAgg, current bool, err error) {
-	a = &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
+// event before it, so seeing it proves the load complete; one that has not
+// is ErrReplicaBehind.
+func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty) (*threadAgg, error) {
+	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	marks := newDirty()
-	_, err = r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
+	current := false
+	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
 		if rec.Sequence == seq {
 			current = true
 			return nil // the caller folds it
@@ -124,19 +112,22 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty
 		a.bytes += int64(rec.Size + foldedEventOverhead)
 		return nil
 	})
-	if err != nil || !current {
+	if err == nil && !current {
+		err = fmt.Errorf("thread %s up to %d: %w", id, seq, eventstore.ErrReplicaBehind)
+	}
+	if err != nil {
 		r.threads.Remove(id)
-		return nil, false, err
+		return nil, err
 	}
 	d.merge(marks)
 	r.loads.Add(1)
 	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.floor, "delivered", r.delivered, "last", a.lastSeq,
 		"rewritten_threads", len(marks.threads), "rewritten_messages", len(marks.messages))
 	if r.late {
-		return a, true, nil // folds a redelivery only: see fold
+		return a, nil // folds a redelivery only: see fold
 	}
 	r.threads.Put(id, a)
-	return a, true, nil
+	return a, nil
 }
 
 // projectAt returns project id's record folded up to (not including)
@@ -148,17 +139,20 @@ func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*project
 	if p, ok := r.projects.Get(id); ok {
 		return p, nil
 	}
+	return untilCurrent(ctx, func() (*projectEntry, error) { return r.loadProject(ctx, id, seq) })
+}
+
+// untilCurrent runs load until it is not answered by a replica still
+// catching up (one that was frozen, cut off or restarted):
+// ErrReplicaBehind is read again, 50 times, 100 ms apart.
+func untilCurrent[T any](ctx context.Context, load func() (T, error)) (T, error) {
 	for attempt := 0; ; attempt++ {
-		p, err := r.loadProject(ctx, id, seq)
-		if !errors.Is(err, eventstore.ErrReplicaBehind) {
-			return p, err
-		}
-		// As with threads: a replica still catching up answered. Read again.
-		if attempt == 50 {
-			return nil, fmt.Errorf("project %s: no replica has caught up: %w", id, err)
+		v, err := load()
+		if !errors.Is(err, eventstore.ErrReplicaBehind) || attempt == 50 {
+			return v, err
 		}
 		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
-			return nil, err
+			return v, err
 		}
 	}
 }

@@ -56,7 +56,7 @@ func (p *progress) layout(v int) ([]projector.Projection, bool) {
 	if _, ok := p.records[projector.Transcript.Key(v)]; ok {
 		return projector.All, true
 	}
-	if rec, ok := p.records[projector.Layout(2)[1].Key(v)]; ok && rec.Partitions > 1 {
+	if rec, ok := p.records[projector.FirstPartition.Key(v)]; ok && rec.Partitions > 1 {
 		return projector.Layout(rec.Partitions), true
 	}
 	return nil, false

@@ -212,7 +212,7 @@ func (s *Service) progressKey(what reads, r any) (string, bool) {
 	if t, ok := r.(threadScoped); ok {
 		thread = t.threadID()
 	}
-	return projector.For(layout, false, thread).Key(v), true
+	return projector.TranscriptOf(layout, thread).Key(v), true
 }
 
 // waitAll waits until every projection of the live version has folded
