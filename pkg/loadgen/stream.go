@@ -156,13 +156,13 @@ func waitFolded(ctx context.Context, js jetstream.JetStream, seq uint64, limit t
 	if err != nil {
 		return err
 	}
-	keys, err := transcriptKeys(ctx, js)
+	v, ps, err := transcript(ctx, js)
 	if err != nil {
 		return err
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if folded(ctx, meta, keys) >= seq {
+		if projector.Folded(ctx, meta, v, ps) >= seq {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -170,41 +170,24 @@ func waitFolded(ctx context.Context, js jetstream.JetStream, seq uint64, limit t
 	return fmt.Errorf("the transcript did not fold %d within %s", seq, limit)
 }
 
-// transcriptKeys names the progress keys of the live transcript: one, or
-// one per partition.
-func transcriptKeys(ctx context.Context, js jetstream.JetStream) ([]string, error) {
+// transcript returns the live read-model version and its transcript
+// projections (one, or one per partition).
+func transcript(ctx context.Context, js jetstream.JetStream) (int, []projector.Projection, error) {
 	v, err := projector.CurrentVersion(ctx, js)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	layout, err := projector.DiscoverLayout(ctx, js, v)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
-	var keys []string
+	var out []projector.Projection
 	for _, p := range layout {
 		if p.Transcript {
-			keys = append(keys, p.Key(v))
+			out = append(out, p)
 		}
 	}
-	return keys, nil
-}
-
-// folded is how far every one of the projections keys name has folded.
-func folded(ctx context.Context, meta jetstream.KeyValue, keys []string) uint64 {
-	var least uint64
-	for i, key := range keys {
-		e, err := meta.Get(ctx, contract.MetaProgressPrefix+key)
-		if err != nil {
-			return 0
-		}
-		var rec contract.ProgressRecord
-		_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
-		if i == 0 || rec.LastFolded < least {
-			least = rec.LastFolded
-		}
-	}
-	return least
+	return v, out, nil
 }
 
 // lagSampler samples, every 50 ms, how old the oldest provider event not
@@ -219,7 +202,7 @@ func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
 	go func() {
 		var ingestLag, foldLag latencies
 		meta, _ := js.KeyValue(ctx, contract.BucketMeta)
-		keys, _ := transcriptKeys(ctx, js)
+		v, ps, _ := transcript(ctx, js)
 		events, _ := js.Stream(ctx, contract.EventStream)
 		provider, _ := js.Stream(ctx, contract.ProviderStream)
 		tick := time.NewTicker(50 * time.Millisecond)
@@ -238,7 +221,7 @@ func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
 				}
 			}
 			if meta != nil && events != nil {
-				f := folded(ctx, meta, keys)
+				f := projector.Folded(ctx, meta, v, ps)
 				if info, err := events.Info(ctx); err == nil {
 					foldLag = append(foldLag, age(ctx, events, f, info.State.LastSeq-f, now))
 				}

@@ -105,7 +105,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 	if err := EnsureBuckets(ctx, js, BucketsV(v), BucketConfig{Replicas: replicas}); err != nil {
 		return err
 	}
-	if err := EnsureLayout(ctx, js, v, len(layout)-1); err != nil {
+	if err := EnsureLayout(ctx, js, v, len(layout)-1); err != nil { // the catalog and n transcripts
 		return err
 	}
 	svc, err := New(js.Conn(), Config{Instance: "rebuild", Version: v, BatchSize: 10_000}, log, layout...)
@@ -123,16 +123,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 	tick := time.NewTicker(200 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		folded := uint64(0)
-		for i, p := range layout {
-			var rec contract.ProgressRecord
-			if e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v)); err == nil {
-				_ = domain.Unmarshal(domain.MessagePack, e.Value(), &rec)
-			}
-			if i == 0 || rec.LastFolded < folded {
-				folded = rec.LastFolded
-			}
-		}
+		folded := Folded(ctx, meta, v, layout)
 		if progress != nil {
 			progress(folded)
 		}
@@ -147,4 +138,24 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, v in
 		case <-tick.C:
 		}
 	}
+}
+
+// Folded is how far every one of the projections ps of read model version
+// v has folded: the least of their progress records (0 while one has none).
+func Folded(ctx context.Context, meta jetstream.KeyValue, v int, ps []Projection) uint64 {
+	var least uint64
+	for i, p := range ps {
+		e, err := meta.Get(ctx, contract.MetaProgressPrefix+p.Key(v))
+		if err != nil {
+			return 0
+		}
+		var rec contract.ProgressRecord
+		if domain.Unmarshal(domain.MessagePack, e.Value(), &rec) != nil {
+			return 0
+		}
+		if i == 0 || rec.LastFolded < least {
+			least = rec.LastFolded
+		}
+	}
+	return least
 }
