@@ -56,9 +56,13 @@ func startCompose(t *testing.T) *compose {
 // the deployment from the repository root.
 func (c *compose) compose(args ...string) {
 	c.t.Helper()
-	args = append([]string{"deploy/docker/compose.sh", "-p", composeProject,
+	sh(c.t, "bash", composeArgs(args...)...)
+}
+
+// composeArgs is the compose command line for the deployment.
+func composeArgs(args ...string) []string {
+	return append([]string{"deploy/docker/compose.sh", "-p", composeProject,
 		"-f", "docker-compose.yml", "-f", "deploy/faults/compose.faults.yml"}, args...)
-	sh(c.t, "bash", args...)
 }
 
 // sh runs a command from the repository root and fails the test on error.
@@ -159,8 +163,7 @@ func (c *compose) Replicas(stream string) ([]natsproc.ReplicaState, error) {
 }
 
 func (c *compose) dumpLogs() {
-	cmd := exec.Command("bash", "deploy/docker/compose.sh", "-p", composeProject,
-		"-f", "docker-compose.yml", "-f", "deploy/faults/compose.faults.yml", "logs", "--tail", "30")
+	cmd := exec.Command("bash", composeArgs("logs", "--tail", "30")...) // not sh: a failure here must not end the cleanup
 	cmd.Dir = "../.."
 	out, _ := cmd.CombinedOutput()
 	c.t.Logf("--- compose logs:\n%s", out)
