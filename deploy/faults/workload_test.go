@@ -53,7 +53,7 @@ func (w *workload) stopped() bool {
 // failures under the same command id (the decider answers a retry of an
 // applied command with the original reply).
 func (w *workload) send(process int, thread string, cmd domain.Command) (history.Outcome, contract.CommandReply) {
-	op := w.rec.Invoke(process, thread, commandID(cmd), cmd.CommandType())
+	op := w.rec.Invoke(process, thread, cmd.CommandIdentity(), cmd.CommandType())
 	deadline := time.Now().Add(opBudget)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), attemptTimeout)
@@ -183,18 +183,4 @@ func (w *workload) waitTurnEnd(thread, turn string, after uint64) uint64 {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return after
-}
-
-func commandID(cmd domain.Command) string {
-	switch c := cmd.(type) {
-	case domain.StartTurn:
-		return c.CommandID
-	case domain.InterruptTurn:
-		return c.CommandID
-	case domain.IngestProviderEvent:
-		return c.CommandID
-	case domain.CreateThread:
-		return c.CommandID
-	}
-	panic(fmt.Sprintf("the workload does not send %T", cmd))
 }
