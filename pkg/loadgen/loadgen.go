@@ -4,9 +4,13 @@
 package loadgen
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Figure is one measured quantity.
@@ -83,3 +87,21 @@ func (l latencies) percentile(p float64) time.Duration {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// inWindow runs one async publish; when the window of unacknowledged
+// publishes stays full (the server is slower than the publisher, as under
+// the race detector), it waits for the window to drain and publishes again.
+// Every publisher here sets a message id or tolerates the retry.
+func inWindow(ctx context.Context, js jetstream.JetStream, publish func() error) error {
+	for {
+		err := publish()
+		if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
+			return err
+		}
+		select {
+		case <-js.PublishAsyncComplete():
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}

@@ -79,7 +79,11 @@ func Raw(ctx context.Context, js jetstream.JetStream, like jetstream.StreamConfi
 func asyncPublish(ctx context.Context, js jetstream.JetStream, n int, data []byte) (float64, error) {
 	start := time.Now()
 	for i := range n {
-		if _, err := js.PublishAsync(fmt.Sprintf("%s.%d", rawSubject, i%64), data); err != nil {
+		err := inWindow(ctx, js, func() error {
+			_, err := js.PublishAsync(fmt.Sprintf("%s.%d", rawSubject, i%64), data)
+			return err
+		})
+		if err != nil {
 			return 0, err
 		}
 	}

@@ -29,8 +29,10 @@ func FillStream(ctx context.Context, js jetstream.JetStream, n, threads int) err
 		m.Header.Set(contract.HeaderEventType, e.EventType())
 		m.Header.Set(contract.HeaderCommandID, "fill-"+strconv.Itoa(i))
 		m.Header.Set(contract.HeaderContentType, domain.ContentTypeMessagePack)
-		_, err = js.PublishMsgAsync(m)
-		return err
+		return inWindow(ctx, js, func() error {
+			_, err := js.PublishMsgAsync(m)
+			return err
+		})
 	}
 	written := 0
 	emit := func(subject string, e domain.Event) error {

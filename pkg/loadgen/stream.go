@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -52,19 +51,10 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 		}
 		m := &nats.Msg{Subject: contract.ProviderSubject(t.thread), Data: body, Header: nats.Header{}}
 		m.Header.Set(contract.HeaderMsgID, t.thread+":"+id)
-		for {
-			_, err = js.PublishMsgAsync(m)
-			if !errors.Is(err, jetstream.ErrTooManyStalledMsgs) {
-				return err
-			}
-			// The window is full and the server slower than the agents:
-			// let it drain (the message id makes the retry harmless).
-			select {
-			case <-js.PublishAsyncComplete():
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
+		return inWindow(ctx, js, func() error {
+			_, err := js.PublishMsgAsync(m)
+			return err
+		})
 	}
 	// Warm up: one delta per turn, ingested before the clock starts, so the
 	// figure is the steady state of a running ingest (a freshly pinned
