@@ -59,29 +59,15 @@ func (s *Store) Append(ctx context.Context, b Batch) (Appended, error) {
 	if len(b.Events) == 0 || len(b.Events) != len(b.Subjects) {
 		return Appended{}, fmt.Errorf("append: %d events for %d subjects", len(b.Events), len(b.Subjects))
 	}
-	msgs := make([]*nats.Msg, len(b.Events))
-	sizes := make([]int, len(b.Events))
-	for i, e := range b.Events {
-		data, err := domain.EncodeEvent(e, domain.MessagePack)
-		if err != nil {
-			return Appended{}, fmt.Errorf("append: encode %s: %w", e.EventType(), err)
-		}
-		h := nats.Header{}
-		h.Set(contract.HeaderEventType, e.EventType())
-		h.Set(contract.HeaderCommandID, b.CommandID)
-		h.Set(contract.HeaderMsgID, b.CommandID+":"+strconv.Itoa(i))
-		h.Set(contract.HeaderContentType, domain.ContentTypeMessagePack)
-		if b.CommandHash != "" {
-			h.Set(contract.HeaderCommandHash, b.CommandHash)
-		}
-		if i == 0 && b.ExpectFilter != "" {
-			// Only the first message of an atomic batch may carry an expectation.
-			h.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(b.ExpectLastSeq, 10))
-			h.Set(jetstream.ExpectedLastSubjSeqSubjHeader, b.ExpectFilter)
-		}
-		msgs[i] = &nats.Msg{Subject: b.Subjects[i], Header: h, Data: data}
-		sizes[i] = len(data)
+	msgs, sizes, err := b.messages()
+	if err != nil {
+		return Appended{}, err
 	}
+	return s.publishBatch(ctx, b, msgs, sizes)
+}
+
+// publishBatch stores the messages of b (b.messages()) atomically.
+func (s *Store) publishBatch(ctx context.Context, b Batch, msgs []*nats.Msg, sizes []int) (Appended, error) {
 	if len(msgs) == 1 {
 		// One message is atomic by itself, and a plain publish carries the
 		// same expectation and Nats-Msg-Id. It avoids the atomic-batch
@@ -104,6 +90,34 @@ func (s *Store) Append(ctx context.Context, b Batch) (Appended, error) {
 		return Appended{}, fmt.Errorf("append %s (%d events): %w", b.CommandID, len(msgs), classify(err))
 	}
 	return Appended{First: ack.Sequence - uint64(len(msgs)) + 1, Last: ack.Sequence, Sizes: sizes}, nil
+}
+
+// messages encodes the batch as the messages of its events. Only the first
+// carries the expectation: it guards the whole command.
+func (b Batch) messages() ([]*nats.Msg, []int, error) {
+	msgs := make([]*nats.Msg, len(b.Events))
+	sizes := make([]int, len(b.Events))
+	for i, e := range b.Events {
+		data, err := domain.EncodeEvent(e, domain.MessagePack)
+		if err != nil {
+			return nil, nil, fmt.Errorf("append: encode %s: %w", e.EventType(), err)
+		}
+		h := nats.Header{}
+		h.Set(contract.HeaderEventType, e.EventType())
+		h.Set(contract.HeaderCommandID, b.CommandID)
+		h.Set(contract.HeaderMsgID, b.CommandID+":"+strconv.Itoa(i))
+		h.Set(contract.HeaderContentType, domain.ContentTypeMessagePack)
+		if b.CommandHash != "" {
+			h.Set(contract.HeaderCommandHash, b.CommandHash)
+		}
+		if i == 0 && b.ExpectFilter != "" {
+			h.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(b.ExpectLastSeq, 10))
+			h.Set(jetstream.ExpectedLastSubjSeqSubjHeader, b.ExpectFilter)
+		}
+		msgs[i] = &nats.Msg{Subject: b.Subjects[i], Header: h, Data: data}
+		sizes[i] = len(data)
+	}
+	return msgs, sizes, nil
 }
 
 // Record is one stored event read back with the facts of its message.

@@ -103,7 +103,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			Subjects:     subjectsOf(events, st),
 			ExpectFilter: st.expectFilter, ExpectLastSeq: st.expectSeq,
 		}
-		appended, err := s.store.Append(ctx, batch)
+		appended, err := s.committer.Append(ctx, batch)
 		switch {
 		case err == nil:
 			refs := s.foldAppended(st.primary, batch, appended)

@@ -25,9 +25,12 @@ type Service struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	store *eventstore.Store
-	log   *slog.Logger
-	cache *lru.Cache[*aggregate]
-	locks *keyLocks
+	// appends go through the committer, which stores the multi-event
+	// commands that are ready at once as one atomic batch.
+	committer *eventstore.Committer
+	log       *slog.Logger
+	cache     *lru.Cache[*aggregate]
+	locks     *keyLocks
 	// work bounds the commands in flight; inflight lets shutdown wait for them.
 	work     chan struct{}
 	inflight sync.WaitGroup
@@ -45,8 +48,9 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	store := eventstore.New(js)
 	return &Service{
-		cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log,
+		cfg: cfg, nc: nc, js: js, store: store, committer: eventstore.NewCommitter(store), log: log,
 		cache: lru.New[*aggregate](cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
 		work: make(chan struct{}, cfg.Concurrency),
 	}, nil
@@ -58,12 +62,18 @@ type Stats struct {
 	CachedBytes      int64 `json:"cached_bytes"`
 	Loads            int64 `json:"aggregate_loads"`
 	Conflicts        int64 `json:"conflicts"`
+	// AppendGroups counts the atomic batches that held several commands,
+	// GroupedCommands the commands they held.
+	AppendGroups    int64 `json:"append_groups"`
+	GroupedCommands int64 `json:"grouped_commands"`
 }
 
 // Stats returns the instance's counters.
 func (s *Service) Stats() Stats {
 	n, b := s.cache.Len()
-	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load()}
+	groups, grouped := s.committer.Stats()
+	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load(),
+		AppendGroups: groups, GroupedCommands: grouped}
 }
 
 // Run serves commands until ctx is done, then stops taking requests, lets
