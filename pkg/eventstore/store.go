@@ -137,9 +137,17 @@ type Record struct {
 // subject matches filter (wildcards allowed). It returns the sequence of the
 // last event it read (after, when none).
 func (s *Store) Load(ctx context.Context, filter string, after uint64, fn func(Record) error) (uint64, error) {
+	return s.load(ctx, filter, after, 0, s.pageSize, fn)
+}
+
+// load is Load asking for a first page of first messages, then for pages
+// growing fourfold up to the store's page size. With before > 0 it asks for
+// no page once the sequence before it has been read.
+func (s *Store) load(ctx context.Context, filter string, after, before uint64, first int, fn func(Record) error) (uint64, error) {
 	last := after
-	for {
-		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, s.pageSize,
+	page := min(first, s.pageSize)
+	for ; ; page = min(4*page, s.pageSize) {
+		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, page,
 			jetstreamext.GetBatchSeq(last+1), jetstreamext.GetBatchSubject(filter))
 		if err != nil {
 			return last, fmt.Errorf("load %s after %d: %w", filter, last, err)
@@ -163,7 +171,7 @@ func (s *Store) Load(ctx context.Context, filter string, after uint64, fn func(R
 			last, n = msg.Sequence, n+1
 			pending, _ = strconv.ParseUint(msg.Header.Get("Nats-Num-Pending"), 10, 64)
 		}
-		if n == 0 || pending == 0 {
+		if n == 0 || pending == 0 || (before > 0 && last+1 >= before) {
 			return last, nil
 		}
 	}
@@ -174,7 +182,21 @@ var errStop = errors.New("stop")
 
 // LoadBefore is Load limited to events with a sequence below before.
 func (s *Store) LoadBefore(ctx context.Context, filter string, after, before uint64, fn func(Record) error) (uint64, error) {
-	last, err := s.Load(ctx, filter, after, func(r Record) error {
+	return s.loadBefore(ctx, filter, after, before, s.pageSize, fn)
+}
+
+// LoadBeforeFew is LoadBefore for a reader that expects few events before
+// before (a thread met at its ThreadCreated has none): it asks for one
+// message first, then for pages growing fourfold. A batch get has no upper
+// bound on sequences, so LoadBefore would be sent a page of the subject's
+// later events only to drop them — and on a long stream the server spends
+// more finding them than the reader does folding.
+func (s *Store) LoadBeforeFew(ctx context.Context, filter string, after, before uint64, fn func(Record) error) (uint64, error) {
+	return s.loadBefore(ctx, filter, after, before, 1, fn)
+}
+
+func (s *Store) loadBefore(ctx context.Context, filter string, after, before uint64, firstPage int, fn func(Record) error) (uint64, error) {
+	last, err := s.load(ctx, filter, after, before, firstPage, func(r Record) error {
 		if r.Sequence >= before {
 			return errStop
 		}

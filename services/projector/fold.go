@@ -114,7 +114,8 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 }
 
 func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty) error {
-	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, d)
+	_, created := e.(domain.ThreadCreated)
+	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d)
 	if err != nil {
 		return err
 	}

@@ -81,22 +81,28 @@ func (r *revisions) forget(key string) {
 // skipped as already folded. So those events are applied through the
 // writing path and their keys marked in d. Events at or below the floor
 // were written before they were acked.
-func (r *runner) threadAt(ctx context.Context, id string, seq uint64, d *dirty) (*threadAgg, error) {
+//
+// created says the event at seq is the thread's ThreadCreated.
+func (r *runner) threadAt(ctx context.Context, id string, seq uint64, created bool, d *dirty) (*threadAgg, error) {
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
-	return untilCurrent(ctx, func() (*threadAgg, error) { return r.loadThread(ctx, id, seq, d) })
+	return untilCurrent(ctx, func() (*threadAgg, error) { return r.loadThread(ctx, id, seq, created, d) })
 }
 
 // loadThread folds thread id's events before seq from the stream. It
 // reads up to seq itself: a replica that has stored seq has stored every
 // event before it, so seeing it proves the load complete; one that has not
 // is ErrReplicaBehind.
-func (r *runner) loadThread(ctx context.Context, id string, seq uint64, d *dirty) (*threadAgg, error) {
+func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created bool, d *dirty) (*threadAgg, error) {
 	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	marks := newDirty()
 	current := false
-	_, err := r.store.LoadBefore(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
+	load := r.store.LoadBefore
+	if created {
+		load = r.store.LoadBeforeFew // nothing of the thread comes before its creation
+	}
+	_, err := load(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
 		if rec.Sequence == seq {
 			current = true
 			return nil // the caller folds it
