@@ -132,9 +132,8 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
 		before = messageLengths(a)
 	}
-	domain.Project(a.model, rec.StoredEvent)
+	a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 	a.lastSeq = rec.Sequence
-	a.bytes += int64(rec.Size + foldedEventOverhead)
 	if !r.late {
 		r.threads.Put(a.id, a)
 	}

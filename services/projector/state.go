@@ -113,9 +113,8 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created 
 		if e, ok := rec.Event.(domain.ThreadEvent); ok && rec.Sequence > r.floor {
 			return r.apply(ctx, a, e, rec, marks, seq)
 		}
-		domain.Project(a.model, rec.StoredEvent)
+		a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 		a.lastSeq = rec.Sequence
-		a.bytes += int64(rec.Size + foldedEventOverhead)
 		return nil
 	})
 	if err == nil && !current {
@@ -211,8 +210,3 @@ func (r *runner) loadProject(ctx context.Context, id string, seq uint64) (*proje
 	}
 	return p, nil
 }
-
-// foldedEventOverhead approximates the memory a folded event takes beyond
-// its encoded payload (structs, map entries, indexes); measured on the
-// decider, which folds the same way (see services/decider/aggregate.go).
-const foldedEventOverhead = 800
