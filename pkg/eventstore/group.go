@@ -63,6 +63,9 @@ type Committer struct {
 	mu    sync.Mutex
 	queue []*queued
 	busy  bool // a goroutine is storing groups
+	// limit is how many batches the next group may hold: halved when a
+	// group is refused, doubled when one is stored (see commit).
+	limit int
 
 	groups, grouped atomic.Int64
 }
@@ -77,7 +80,7 @@ const (
 
 // NewCommitter returns a committer appending through store.
 func NewCommitter(store *Store) *Committer {
-	return &Committer{store: store, maxMsgs: defaultGroupMsgs, maxBytes: defaultGroupBytes}
+	return &Committer{store: store, maxMsgs: defaultGroupMsgs, maxBytes: defaultGroupBytes, limit: defaultGroupMsgs}
 }
 
 // queued is one caller's batch waiting for its group.
@@ -181,7 +184,7 @@ func (c *Committer) take() []*queued {
 			q.done <- appendResult{err: err}
 			continue
 		}
-		fits := len(group) == 0 || (msgs+len(q.msgs) <= c.maxMsgs && bytes+q.bytes <= c.maxBytes)
+		fits := len(group) == 0 || (len(group) < c.limit && msgs+len(q.msgs) <= c.maxMsgs && bytes+q.bytes <= c.maxBytes)
 		if !fits || subjects[q.b.ExpectFilter] {
 			rest = append(rest, q)
 			continue
@@ -202,6 +205,7 @@ func (c *Committer) commit(group []*queued) {
 	if len(group) == 1 {
 		q := group[0]
 		a, err := c.store.publishBatch(q.ctx, q.b, q.msgs, q.sizes)
+		c.adapt(err == nil)
 		q.done <- appendResult{a: a, err: err}
 		return
 	}
@@ -212,6 +216,7 @@ func (c *Committer) commit(group []*queued) {
 	ctx, cancel := groupContext(group)
 	defer cancel()
 	ack, err := jetstreamext.PublishMsgBatch(ctx, c.store.js, all, jetstreamext.BatchFlowControl{AckFirst: false})
+	c.adapt(err == nil)
 	if err != nil {
 		var apiErr *jetstream.APIError
 		if errors.As(err, &apiErr) {
@@ -232,6 +237,21 @@ func (c *Committer) commit(group []*queued) {
 		n := uint64(len(q.msgs))
 		q.done <- appendResult{a: Appended{First: next, Last: next + n - 1, Sizes: q.sizes}}
 		next += n
+	}
+}
+
+// adapt sizes the next group after how the last one went. One stale member
+// makes the whole group refused and every member pays a second append on
+// its own; when members often conflict (instances racing on the same
+// threads), large groups cost more than they save, so the limit falls fast
+// and comes back as groups get stored.
+func (c *Committer) adapt(stored bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if stored {
+		c.limit = min(2*c.limit, defaultGroupMsgs)
+	} else {
+		c.limit = max(c.limit/2, 1)
 	}
 }
 

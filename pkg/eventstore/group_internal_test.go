@@ -120,6 +120,36 @@ func TestGroupWithOneStaleMemberStoresNothing(t *testing.T) {
 	}
 }
 
+func TestGroupSizeAdaptsToRefusals(t *testing.T) {
+	ctx := context.Background()
+	store := newInternalStore(t)
+	c := NewCommitter(store)
+	if _, err := store.Append(ctx, turnBatch("old", "stale", 0)); err != nil {
+		t.Fatal(err)
+	}
+	// Refused groups halve the limit...
+	for round, want := range []int{defaultGroupMsgs / 2, defaultGroupMsgs / 4} {
+		enqueue(t, c, ctx, turnBatch(fmt.Sprint("s", round), "stale", 0))
+		enqueue(t, c, ctx, turnBatch(fmt.Sprint("f", round), fmt.Sprint("fresh", round), 0))
+		c.commitNext()
+		if c.limit != want {
+			t.Fatalf("after %d refused groups the limit is %d, want %d", round+1, c.limit, want)
+		}
+	}
+	// ...and the next group holds no more than the limit.
+	c.limit = 2
+	for i := range 3 {
+		enqueue(t, c, ctx, turnBatch(fmt.Sprint("n", i), fmt.Sprint("n", i), 0))
+	}
+	if more := c.commitNext(); !more {
+		t.Fatal("a group of 2 took all 3 batches")
+	}
+	if c.limit != 4 {
+		t.Fatalf("a stored group left the limit at %d, want 4", c.limit)
+	}
+	c.commitNext()
+}
+
 func TestGroupSkipsCallersThatGaveUp(t *testing.T) {
 	store := newInternalStore(t)
 	c := NewCommitter(store)
