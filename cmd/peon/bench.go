@@ -54,6 +54,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	external := fs.String("nats-url", "", "drive a running Peon at this URL (admin credentials) instead of an embedded one")
 	partitions := fs.Int("transcript-partitions", 1, "split the transcript projection this many ways (embedded server only)")
 	projectors := fs.Int("projectors", 1, "projector instances to run (embedded server only)")
+	streamDeciders := fs.Int("stream-deciders", 1, "decider instances during the stream scenario (embedded server only)")
 	rssOf := fs.String("rss", "", "with --nats-url: report the resident memory of these local processes after the run, as name=pid,name=pid")
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
@@ -73,8 +74,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if *quick {
 		sizes = quickRun
 	}
-	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions || *projectors < 1 || *projectors > 16 {
-		return usagef("--transcript-partitions must be within 1..%d and --projectors within 1..16", projector.MaxTranscriptPartitions)
+	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions || *projectors < 1 || *projectors > 16 || *streamDeciders < 1 || *streamDeciders > 16 {
+		return usagef("--transcript-partitions must be within 1..%d, --projectors and --stream-deciders within 1..16", projector.MaxTranscriptPartitions)
 	}
 	if *rebuildEvents > 0 {
 		sizes.rebuild = *rebuildEvents
@@ -113,7 +114,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	defer srv.Shutdown()
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
 		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
-	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
+	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, streamDeciders: *streamDeciders, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
 		return err
@@ -180,13 +181,15 @@ type benchStack struct {
 	// partitions and projectors lay out the transcript and run that many
 	// projector instances (embedded server only).
 	partitions, projectors int
-	pids                   map[string]int // external processes whose memory is reported
-	log                    *slog.Logger
-	progress               io.Writer
-	admin                  *nats.Conn
-	js                     jetstream.JetStream
-	stops                  map[string]func()
-	deciders               []func()
+	// streamDeciders is how many decider instances serve the stream scenario.
+	streamDeciders int
+	pids           map[string]int // external processes whose memory is reported
+	log            *slog.Logger
+	progress       io.Writer
+	admin          *nats.Conn
+	js             jetstream.JetStream
+	stops          map[string]func()
+	deciders       []func()
 }
 
 func (b *benchStack) start(ctx context.Context) error {
@@ -253,6 +256,23 @@ func (b *benchStack) addDecider(cfg decider.Config) *decider.Service {
 	return svc
 }
 
+// setDeciders starts or stops decider instances until n run (embedded
+// stack only; a running deployment keeps what it has).
+func (b *benchStack) setDeciders(n int) {
+	if b.external {
+		return
+	}
+	for len(b.deciders) < n {
+		b.addDecider(decider.Config{})
+	}
+	for len(b.deciders) > n {
+		last := len(b.deciders) - 1
+		b.deciders[last]()
+		b.deciders = b.deciders[:last]
+	}
+	time.Sleep(100 * time.Millisecond) // let new instances subscribe
+}
+
 func (b *benchStack) stopDeciders() {
 	for _, stop := range b.deciders {
 		stop()
@@ -310,6 +330,7 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		}
 	}
 	if run["stream"] {
+		b.setDeciders(b.streamDeciders)
 		for _, threads := range sizes.streamThreads {
 			b.say("stream: %d deltas on %d threads", sizes.streamDeltas, threads)
 			if err := loadgen.Stream(ctx, b.admin, threads, sizes.streamDeltas, r); err != nil {

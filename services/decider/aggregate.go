@@ -99,8 +99,16 @@ func (a *aggregate) fold(r eventstore.Record) {
 	a.lastSeq = r.Sequence
 	a.receipts.record(r.CommandID, r.CommandHash, contract.EventRef{Sequence: r.Sequence, Type: r.Event.EventType()})
 	if a.projectID == "" {
-		if p, _, ok := contract.ParseEventSubject(r.Subject); ok {
+		if p, thread, ok := contract.ParseEventSubject(r.Subject); ok {
 			a.projectID = p
+			if a.filter == contract.ThreadFilter(thread) {
+				// From now on follow the thread's own subject, the one its
+				// appends expect on: the server finds a literal subject's
+				// messages from its index, where a wildcard means scanning
+				// (and counting) through the stream's blocks on every
+				// catch-up.
+				a.filter = contract.ThreadSubject(p, thread)
+			}
 		}
 	}
 }
