@@ -56,9 +56,7 @@ func (b Batch) groupable() bool {
 // appended as Store.Append would. One group is in flight at a time: under
 // load the queue fills while it is, which is what makes groups large.
 type Committer struct {
-	store    *Store
-	maxMsgs  int
-	maxBytes int
+	store *Store
 
 	mu    sync.Mutex
 	queue []*queued
@@ -72,15 +70,18 @@ type Committer struct {
 
 // Group limits: the server refuses batches over 1 000 messages by default
 // (max_batch_size); a group stays well below, and below a few MiB so that
-// one group never holds up the connection for long.
+// one group never holds up the connection for long. Every member has at
+// least two messages, so a group never holds more than half as many
+// batches as messages; that is where the adaptive limit starts and stops.
 const (
-	defaultGroupMsgs  = 256
-	defaultGroupBytes = 4 << 20
+	maxGroupMsgs    = 256
+	maxGroupBytes   = 4 << 20
+	maxGroupBatches = maxGroupMsgs / 2
 )
 
 // NewCommitter returns a committer appending through store.
 func NewCommitter(store *Store) *Committer {
-	return &Committer{store: store, maxMsgs: defaultGroupMsgs, maxBytes: defaultGroupBytes, limit: defaultGroupMsgs}
+	return &Committer{store: store, limit: maxGroupBatches}
 }
 
 // queued is one caller's batch waiting for its group.
@@ -184,7 +185,7 @@ func (c *Committer) take() []*queued {
 			q.done <- appendResult{err: err}
 			continue
 		}
-		fits := len(group) == 0 || (len(group) < c.limit && msgs+len(q.msgs) <= c.maxMsgs && bytes+q.bytes <= c.maxBytes)
+		fits := len(group) == 0 || (len(group) < c.limit && msgs+len(q.msgs) <= maxGroupMsgs && bytes+q.bytes <= maxGroupBytes)
 		if !fits || subjects[q.b.ExpectFilter] {
 			rest = append(rest, q)
 			continue
@@ -249,7 +250,7 @@ func (c *Committer) adapt(stored bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if stored {
-		c.limit = min(2*c.limit, defaultGroupMsgs)
+		c.limit = min(2*c.limit, maxGroupBatches)
 	} else {
 		c.limit = max(c.limit/2, 1)
 	}

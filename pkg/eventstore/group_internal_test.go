@@ -128,7 +128,7 @@ func TestGroupSizeAdaptsToRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Refused groups halve the limit...
-	for round, want := range []int{defaultGroupMsgs / 2, defaultGroupMsgs / 4} {
+	for round, want := range []int{maxGroupBatches / 2, maxGroupBatches / 4} {
 		enqueue(t, c, ctx, turnBatch(fmt.Sprint("s", round), "stale", 0))
 		enqueue(t, c, ctx, turnBatch(fmt.Sprint("f", round), fmt.Sprint("fresh", round), 0))
 		c.commitNext()
