@@ -16,6 +16,8 @@ const (
 	TypeAwaitingApproval = "AwaitingApproval"
 	TypeTurnComplete     = "TurnComplete"
 	TypeError            = "Error"
+	TypeSessionStarted   = "SessionStarted"
+	TypeSessionExited    = "SessionExited"
 )
 
 // TextDelta is a chunk of the agent's visible answer.
@@ -30,12 +32,24 @@ type ThinkingDelta struct {
 	Delta     string `json:"delta"`
 }
 
-// ToolCall says the agent started using a tool. Input is carried as given.
+// ToolCall says the agent started using a tool. Input is carried as given;
+// Kind (one of the ToolKind constants, optional) tells a UI how to render it.
 type ToolCall struct {
 	ToolCallID string         `json:"tool_call_id" required:"true"`
 	Name       string         `json:"name" required:"true"`
+	Kind       string         `json:"kind,omitempty"`
 	Input      map[string]any `json:"input,omitempty"`
 }
+
+// Tool call kinds (contract 1.1).
+const (
+	ToolKindCommand    = "command"
+	ToolKindFileChange = "file_change"
+	ToolKindFileRead   = "file_read"
+	ToolKindWeb        = "web"
+	ToolKindMCP        = "mcp"
+	ToolKindOther      = "other"
+)
 
 // ToolResult says a tool call finished.
 type ToolResult struct {
@@ -65,10 +79,31 @@ type ProviderError struct {
 	Retryable bool   `json:"retryable,omitempty"`
 }
 
-// Usage counts the tokens a turn consumed.
+// SessionStarted says the agent opened (or resumed) its own session for the
+// thread: SessionID is what the next turn resumes (Claude Code's session_id,
+// the Codex thread id).
+type SessionStarted struct {
+	SessionID string `json:"session_id" required:"true"`
+	Model     string `json:"model,omitempty"`
+}
+
+// SessionExited says the agent's process ended outside a normal turn end
+// (a crash, a kill): ExitCode as the process reported it, Error what is
+// known of why.
+type SessionExited struct {
+	ExitCode int    `json:"exit_code"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Usage counts the tokens a turn consumed, and what it cost when the agent
+// says. The fields after OutputTokens are optional (contract 1.1).
 type Usage struct {
-	InputTokens  int64 `json:"input_tokens"`
-	OutputTokens int64 `json:"output_tokens"`
+	InputTokens      int64   `json:"input_tokens"`
+	OutputTokens     int64   `json:"output_tokens"`
+	CacheReadTokens  int64   `json:"cache_read_tokens,omitempty"`
+	CacheWriteTokens int64   `json:"cache_write_tokens,omitempty"`
+	ReasoningTokens  int64   `json:"reasoning_tokens,omitempty"`
+	CostUSD          float64 `json:"cost_usd,omitempty"`
 }
 
 // Well-known stop reasons; providers may report others.
@@ -86,3 +121,5 @@ func (ToolResult) ProviderEventType() string       { return TypeToolResult }
 func (AwaitingApproval) ProviderEventType() string { return TypeAwaitingApproval }
 func (TurnComplete) ProviderEventType() string     { return TypeTurnComplete }
 func (ProviderError) ProviderEventType() string    { return TypeError }
+func (SessionStarted) ProviderEventType() string   { return TypeSessionStarted }
+func (SessionExited) ProviderEventType() string    { return TypeSessionExited }
