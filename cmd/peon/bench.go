@@ -15,13 +15,14 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/embednats"
+	"github.com/peonhq/peon/internal/loadgen"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
-	"github.com/peonhq/peon/pkg/embednats"
-	"github.com/peonhq/peon/pkg/loadgen"
-	"github.com/peonhq/peon/pkg/provision"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -74,8 +75,8 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	if *quick {
 		sizes = quickRun
 	}
-	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions || *projectors < 1 || *projectors > 16 || *streamDeciders < 1 || *streamDeciders > 16 {
-		return usagef("--transcript-partitions must be within 1..%d, --projectors and --stream-deciders within 1..16", projector.MaxTranscriptPartitions)
+	if *partitions < 1 || *partitions > readmodel.MaxTranscriptPartitions || *projectors < 1 || *projectors > 16 || *streamDeciders < 1 || *streamDeciders > 16 {
+		return usagef("--transcript-partitions must be within 1..%d, --projectors and --stream-deciders within 1..16", readmodel.MaxTranscriptPartitions)
 	}
 	if *rebuildEvents > 0 {
 		sizes.rebuild = *rebuildEvents

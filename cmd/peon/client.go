@@ -15,7 +15,6 @@ import (
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/services/query"
 )
 
 // clientSetup parses a client subcommand's flags (the shared ones plus
@@ -150,8 +149,8 @@ func runList(ctx context.Context, env *environment, what string, args []string) 
 	tw := tabwriter.NewWriter(env.stdout, 2, 4, 2, ' ', 0)
 	defer tw.Flush()
 	if what == "projects" {
-		var r query.ProjectsReply
-		if err := c.Query(ctx, "project.list", query.ProjectList{}, &r); err != nil {
+		var r contract.ProjectsReply
+		if err := c.Query(ctx, contract.ProjectList{}, &r); err != nil {
 			return printReply(env.stdout, nil, err)
 		}
 		if asJSON {
@@ -163,8 +162,8 @@ func runList(ctx context.Context, env *environment, what string, args []string) 
 		}
 		return nil
 	}
-	var r query.ThreadsReply
-	if err := c.Query(ctx, "thread.list", query.ThreadList{ProjectID: project}, &r); err != nil {
+	var r contract.ThreadsReply
+	if err := c.Query(ctx, contract.ThreadList{ProjectID: project}, &r); err != nil {
 		return printReply(env.stdout, nil, err)
 	}
 	if asJSON {

@@ -10,10 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/peonhq/peon/pkg/embednats"
-	"github.com/peonhq/peon/pkg/provision"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
-	"github.com/peonhq/peon/services/simulator"
+	"github.com/peonhq/peon/internal/embednats"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/simulator"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -68,8 +67,8 @@ func runDev(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	// One process hands over to nobody: a short ack wait keeps the wait
-	// for a previous run's unacked provider events (see ingest.Timing) short.
-	err = provision.Run(ctx, js, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}})
+	// for a previous run's unacked provider events (see provision.IngestTiming) short.
+	err = provision.Run(ctx, js, provision.Options{IngestTiming: provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}})
 	admin.Close()
 	if err != nil {
 		return err

@@ -17,13 +17,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peonhq/peon/internal/loadgen"
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/loadgen"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
 // startStack runs a whole Peon (decider, query, projector, ingest) on an

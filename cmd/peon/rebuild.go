@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/services/projector"
 )
@@ -19,8 +20,8 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	if err := parse(fs, args, env.stderr); err != nil {
 		return err
 	}
-	if *partitions < 0 || *partitions > projector.MaxTranscriptPartitions {
-		return usagef("--transcript-partitions must be within 1..%d", projector.MaxTranscriptPartitions)
+	if *partitions < 0 || *partitions > readmodel.MaxTranscriptPartitions {
+		return usagef("--transcript-partitions must be within 1..%d", readmodel.MaxTranscriptPartitions)
 	}
 	if err := c.validate(); err != nil {
 		return err
@@ -34,7 +35,7 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	}
 	defer drain(nc)
 	log := c.logger(env.stderr)
-	current, err := projector.CurrentVersion(ctx, js)
+	current, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return unavailableError{err}
 	}

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/peonhq/peon/pkg/provision"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -122,8 +123,8 @@ func runSetup(ctx context.Context, env *environment, args []string) error {
 	if *replicas != 1 && *replicas != 3 && *replicas != 5 {
 		problems = append(problems, "--replicas must be 1, 3 or 5")
 	}
-	if *partitions < 1 || *partitions > projector.MaxTranscriptPartitions {
-		problems = append(problems, fmt.Sprintf("--transcript-partitions must be within 1..%d", projector.MaxTranscriptPartitions))
+	if *partitions < 1 || *partitions > readmodel.MaxTranscriptPartitions {
+		problems = append(problems, fmt.Sprintf("--transcript-partitions must be within 1..%d", readmodel.MaxTranscriptPartitions))
 	}
 	if len(problems) > 0 {
 		return usagef("%s", strings.Join(problems, "; "))

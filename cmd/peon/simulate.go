@@ -6,7 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/peonhq/peon/services/simulator"
+	"github.com/peonhq/peon/internal/simulator"
 )
 
 // runSimulate plays fake agents and users against a running Peon.

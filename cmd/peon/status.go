@@ -11,10 +11,9 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
-	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
-	"github.com/peonhq/peon/services/query"
 )
 
 // runStatus prints streams, consumers, projection lag and service instances.
@@ -44,13 +43,13 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 	}
 	report["streams"] = streams
 	consumers := map[string]any{}
-	version, err := projector.CurrentVersion(ctx, js)
+	version, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return unavailableError{err}
 	}
-	layout, err := projector.DiscoverLayout(ctx, js, version)
+	layout, err := readmodel.DiscoverLayout(ctx, js, version)
 	if err != nil {
-		layout = projector.All // reported per consumer below
+		layout = readmodel.All // reported per consumer below
 	}
 	var projections []string
 	for _, p := range layout {
@@ -58,7 +57,7 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 	}
 	for stream, names := range map[string][]string{
 		contract.EventStream:    projections,
-		contract.ProviderStream: {ingest.ConsumerName},
+		contract.ProviderStream: {provision.IngestConsumer},
 	} {
 		for _, name := range names {
 			cons, err := js.Consumer(ctx, stream, name)
@@ -75,8 +74,8 @@ func runStatus(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	report["consumers"] = consumers
-	var st query.StatusReply
-	if err := c.Query(ctx, "status", query.Status{}, &st); err == nil {
+	var st contract.StatusReply
+	if err := c.Query(ctx, contract.StatusQuery{}, &st); err == nil {
 		report["projections"] = st.Projections
 	} else {
 		report["projections"] = map[string]any{"error": err.Error()}

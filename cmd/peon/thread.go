@@ -8,10 +8,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/services/projector"
-	"github.com/peonhq/peon/services/query"
 )
 
 // runThread: peon thread show ID | peon thread watch ID.
@@ -36,12 +35,12 @@ func runThread(ctx context.Context, env *environment, args []string) error {
 	}
 	defer closeConn()
 	id := rest[0]
-	var tr query.ThreadReply
-	if err := c.Query(ctx, "thread.get", query.ThreadGet{ThreadID: id}, &tr); err != nil {
+	var tr contract.ThreadReply
+	if err := c.Query(ctx, contract.ThreadGet{ThreadID: id}, &tr); err != nil {
 		return printReply(env.stdout, nil, err)
 	}
-	var msgs query.MessagesReply
-	if err := c.Query(ctx, "thread.messages", query.ThreadMessages{ThreadID: id, Limit: 1000}, &msgs); err != nil {
+	var msgs contract.MessagesReply
+	if err := c.Query(ctx, contract.ThreadMessages{ThreadID: id, Limit: 1000}, &msgs); err != nil {
 		return printReply(env.stdout, nil, err)
 	}
 	if asJSON {
@@ -89,11 +88,11 @@ func printMessage(w io.Writer, m contract.MessageRecord) {
 // streams: new messages whole, growing ones by their new part.
 func watchThread(ctx context.Context, w io.Writer, nc *nats.Conn, id string, seen []contract.MessageRecord) error {
 	js, _ := jetstream.New(nc)
-	version, err := projector.CurrentVersion(ctx, js)
+	version, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return unavailableError{err}
 	}
-	kv, err := js.KeyValue(ctx, projector.BucketsV(version).Messages)
+	kv, err := js.KeyValue(ctx, readmodel.BucketsV(version).Messages)
 	if err != nil {
 		return unavailableError{err}
 	}

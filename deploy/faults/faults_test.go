@@ -9,7 +9,7 @@
 // client's commands in order, projections equal to a fresh replay, and the
 // three replicas of the event stream identical.
 //
-//	go test -tags faults ./deploy/faults -v            (or: go tool task faults)
+//	go test -tags faults ./deploy/faults -v            (or: go tool -modfile=tools.mod task faults)
 //
 // PEON_FAULTS_REPORT=path writes the results table as Markdown;
 // PEON_FAULTS_AGENTS=0 drives commands only (no provider events).
@@ -29,15 +29,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/history"
 	"github.com/peonhq/peon/internal/natsproc"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
 // env is one cluster with its services.
@@ -234,7 +235,7 @@ func (e *env) waitIngestDrained() {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		c, err := e.js.Consumer(ctx, contract.ProviderStream, ingest.ConsumerName)
+		c, err := e.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
 		if err == nil {
 			info := c.CachedInfo()
 			if info.NumPending == 0 && info.NumAckPending == 0 {
@@ -275,7 +276,7 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	layout, err := projector.DiscoverLayout(ctx, e.js, 1)
+	layout, err := readmodel.DiscoverLayout(ctx, e.js, 1)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -298,7 +299,7 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 		e.t.Errorf("rebuild: %v", err)
 		return false
 	}
-	diffs, err := projector.Compare(ctx, e.js, projector.BucketsV(1), projector.BucketsV(2))
+	diffs, err := projector.Compare(ctx, e.js, readmodel.BucketsV(1), readmodel.BucketsV(2))
 	if err != nil {
 		e.t.Errorf("compare: %v", err)
 		return false
@@ -351,9 +352,9 @@ func (e *env) describeDiff(ctx context.Context, diff string) {
 	var buckets []string
 	switch {
 	case strings.HasPrefix(diff, "peon_threads vs "), strings.HasPrefix(diff, "peon_threads: "):
-		buckets = []string{projector.BucketsV(1).Threads, projector.BucketsV(2).Threads}
+		buckets = []string{readmodel.BucketsV(1).Threads, readmodel.BucketsV(2).Threads}
 	case strings.HasPrefix(diff, "peon_messages vs "), strings.HasPrefix(diff, "peon_messages: "):
-		buckets = []string{projector.BucketsV(1).Messages, projector.BucketsV(2).Messages}
+		buckets = []string{readmodel.BucketsV(1).Messages, readmodel.BucketsV(2).Messages}
 	default:
 		return
 	}
@@ -394,5 +395,5 @@ func (e *env) describeDiff(ctx context.Context, diff string) {
 	if len(lines) > 40 {
 		lines = append(lines[:20], append([]string{"..."}, lines[len(lines)-20:]...)...)
 	}
-	e.t.Logf("events of thread %s (partition %d of 3):\n%s", thread, projector.PartitionOf(thread, 3), strings.Join(lines, "\n"))
+	e.t.Logf("events of thread %s (partition %d of 3):\n%s", thread, readmodel.PartitionOf(thread, 3), strings.Join(lines, "\n"))
 }

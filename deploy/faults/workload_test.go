@@ -12,11 +12,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/history"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // attemptTimeout bounds one try of a command; opBudget bounds all tries

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // Record is what the checker needs of one stored event.

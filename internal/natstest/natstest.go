@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/peonhq/peon/pkg/embednats"
+	"github.com/peonhq/peon/internal/embednats"
 )
 
 // Server starts a JetStream server for the test and returns it.

@@ -16,13 +16,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/provision"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -48,9 +48,9 @@ func StartWith(t testing.TB, o provision.Options) *Stack {
 	t.Helper()
 	srv := natstest.Server(t)
 	nc, js := natstest.Connect(t, srv)
-	if o.IngestTiming == (ingest.Timing{}) {
+	if o.IngestTiming == (provision.IngestTiming{}) {
 		// Short handover timing keeps restart tests quick.
-		o.IngestTiming = ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}
+		o.IngestTiming = provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}
 	}
 	if err := provision.Run(context.Background(), js, o); err != nil {
 		t.Fatal(err)
@@ -218,9 +218,17 @@ func (s *Stack) Send(t testing.TB, cmd domain.Command) contract.CommandReply {
 }
 
 // Query runs a query, failing the test on error.
-func (s *Stack) Query(t testing.TB, name string, req, reply any) {
+func (s *Stack) Query(t testing.TB, q contract.Query, reply any) {
 	t.Helper()
-	if err := s.Client.Query(context.Background(), name, req, reply); err != nil {
+	if err := s.Client.Query(context.Background(), q, reply); err != nil {
+		t.Fatalf("query %s: %v", q.QueryName(), err)
+	}
+}
+
+// QueryRaw is Query with any body, for requests no query type expresses.
+func (s *Stack) QueryRaw(t testing.TB, name string, body, reply any) {
+	t.Helper()
+	if err := s.Client.QueryRaw(context.Background(), name, body, reply); err != nil {
 		t.Fatalf("query %s: %v", name, err)
 	}
 }
@@ -232,8 +240,8 @@ func (s *Stack) WaitServing(t testing.TB) {
 	for range 500 {
 		_, err := s.Client.Send(ctx, domain.SelectThread{ThreadID: "probe"})
 		var decided *client.Error
-		var st query.StatusReply
-		if errors.As(err, &decided) && s.Client.Query(ctx, "status", query.Status{}, &st) == nil {
+		var st contract.StatusReply
+		if errors.As(err, &decided) && s.Client.Query(ctx, contract.StatusQuery{}, &st) == nil {
 			return
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -98,13 +98,21 @@ func ReplyError(resp *nats.Msg, enc domain.Encoding) error {
 	return e
 }
 
-// Query sends a query (peon.query.<name>) and decodes the reply into reply.
-func (c *Client) Query(ctx context.Context, name string, req, reply any) error {
-	body, err := domain.Marshal(c.enc, req)
+// Query sends a query request (peon.query.<q.QueryName()>) and decodes the
+// reply into reply. The typed methods below (Project, Thread, Messages, ...)
+// are the usual way in.
+func (c *Client) Query(ctx context.Context, q contract.Query, reply any) error {
+	return c.QueryRaw(ctx, q.QueryName(), q, reply)
+}
+
+// QueryRaw sends any body as the query name: for requests the typed
+// methods cannot express, such as a test of malformed input.
+func (c *Client) QueryRaw(ctx context.Context, name string, body, reply any) error {
+	data, err := domain.Marshal(c.enc, body)
 	if err != nil {
 		return err
 	}
-	msg := &nats.Msg{Subject: contract.QueryPrefix + "." + name, Data: body, Header: nats.Header{}}
+	msg := &nats.Msg{Subject: contract.QuerySubject(name), Data: data, Header: nats.Header{}}
 	msg.Header.Set(contract.HeaderContentType, c.enc.ContentType())
 	resp, err := c.nc.RequestMsgWithContext(ctx, msg)
 	if err != nil {
@@ -114,4 +122,47 @@ func (c *Client) Query(ctx context.Context, name string, req, reply any) error {
 		return err
 	}
 	return domain.Unmarshal(domain.EncodingOf(resp.Header.Get(contract.HeaderContentType)), resp.Data, reply)
+}
+
+// Project returns one project (project.get).
+func (c *Client) Project(ctx context.Context, q contract.ProjectGet) (*domain.ProjectState, error) {
+	var r contract.ProjectReply
+	return r.Project, c.Query(ctx, q, &r)
+}
+
+// Projects returns every project (project.list).
+func (c *Client) Projects(ctx context.Context, q contract.ProjectList) ([]*domain.ProjectState, error) {
+	var r contract.ProjectsReply
+	return r.Projects, c.Query(ctx, q, &r)
+}
+
+// Thread returns one thread's record (thread.get).
+func (c *Client) Thread(ctx context.Context, q contract.ThreadGet) (*domain.ThreadState, error) {
+	var r contract.ThreadReply
+	return r.Thread, c.Query(ctx, q, &r)
+}
+
+// Threads returns the threads of a project, or all (thread.list).
+func (c *Client) Threads(ctx context.Context, q contract.ThreadList) ([]*domain.ThreadState, error) {
+	var r contract.ThreadsReply
+	return r.Threads, c.Query(ctx, q, &r)
+}
+
+// Messages returns a page of a thread's transcript (thread.messages);
+// reply.Next, when not 0, is the After of the next page.
+func (c *Client) Messages(ctx context.Context, q contract.ThreadMessages) (contract.MessagesReply, error) {
+	var r contract.MessagesReply
+	return r, c.Query(ctx, q, &r)
+}
+
+// Events returns a page of stored events (events.since).
+func (c *Client) Events(ctx context.Context, q contract.EventsSince) (contract.EventsReply, error) {
+	var r contract.EventsReply
+	return r, c.Query(ctx, q, &r)
+}
+
+// Status returns how far each projection has folded (status).
+func (c *Client) Status(ctx context.Context, q contract.StatusQuery) (contract.StatusReply, error) {
+	var r contract.StatusReply
+	return r, c.Query(ctx, q, &r)
 }

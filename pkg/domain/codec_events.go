@@ -122,3 +122,21 @@ func DecodeEvent(data []byte, enc Encoding) (Event, error) {
 	}
 	return e, nil
 }
+
+// DecodeEventData decodes the data of an event of the given type at the
+// schema version written today (an event as a reply carries it, beside its
+// type tag, not as a stored envelope).
+func DecodeEventData(eventType string, data []byte, enc Encoding) (Event, error) {
+	s, ok := eventSchemas[eventType]
+	if !ok {
+		return nil, Errorf(CodeBadRequest, "unknown event type %q", eventType)
+	}
+	if err := checkInput(data, enc, maxEventBytes); err != nil {
+		return nil, err
+	}
+	v := reflect.New(s.typ)
+	if err := decodeStrict(enc, data, v.Interface(), "event "+eventType, ""); err != nil {
+		return nil, err
+	}
+	return v.Elem().Interface().(Event), nil
+}

@@ -3,9 +3,9 @@ package decider
 import (
 	"context"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // aggregate is the folded state of the events matching one subject filter,

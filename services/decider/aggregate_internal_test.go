@@ -3,9 +3,9 @@ package decider
 import (
 	"testing"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // A thread aggregate is first loaded by the wildcard filter (its project is

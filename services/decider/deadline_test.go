@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peonhq/peon/internal/microreply"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/microreply"
 )
 
 func TestRequestDeadline(t *testing.T) {

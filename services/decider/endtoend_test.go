@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 	"github.com/peonhq/peon/services/decider"
 )
 

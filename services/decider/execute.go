@@ -7,11 +7,11 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/peonhq/peon/internal/ctxsleep"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/microreply"
 	"github.com/peonhq/peon/pkg/contract"
-	"github.com/peonhq/peon/pkg/ctxsleep"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
-	"github.com/peonhq/peon/pkg/microreply"
 )
 
 // ErrContention means the decide–append loop ran out of attempts because

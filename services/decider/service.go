@@ -12,11 +12,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/lru"
+	"github.com/peonhq/peon/internal/microreply"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
-	"github.com/peonhq/peon/pkg/lru"
-	"github.com/peonhq/peon/pkg/microreply"
 )
 
 // Service is one decider instance.

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/readmodel"
 )
 
 // How instances share the projections of a layout.
@@ -95,7 +96,7 @@ type units struct {
 	s         *Service
 	cfg       Config
 	kv        map[string]jetstream.KeyValue
-	layout    []Projection
+	layout    []readmodel.Projection
 	consumers map[string]jetstream.Consumer
 	running   map[int]*unit // by index in the layout
 }

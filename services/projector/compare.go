@@ -7,13 +7,14 @@ import (
 	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/readmodel"
 )
 
 // Compare reads two read-model versions key by key and describes every
 // difference: a key only one holds, or values that differ in a single
 // byte. Folding is deterministic, so a version rebuilt from the stream
 // must equal the live one exactly; Compare is how that is checked.
-func Compare(ctx context.Context, js jetstream.JetStream, a, b Buckets) (diffs []string, err error) {
+func Compare(ctx context.Context, js jetstream.JetStream, a, b readmodel.Buckets) (diffs []string, err error) {
 	for _, pair := range [][2]string{{a.Projects, b.Projects}, {a.Threads, b.Threads}, {a.Messages, b.Messages}} {
 		x, err := readBucket(ctx, js, pair[0])
 		if err != nil {

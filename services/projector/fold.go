@@ -3,9 +3,9 @@ package projector
 import (
 	"context"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // dirty collects what a batch changed, so each key is written once per

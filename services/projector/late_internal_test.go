@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // TestLateEventDoesNotLeaveStaleState replays a handover the fault suite
@@ -26,7 +27,7 @@ func TestLateEventDoesNotLeaveStaleState(t *testing.T) {
 	if _, err := eventstore.EnsureStream(ctx, js, eventstore.DefaultStreamConfig()); err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureBuckets(ctx, js, BucketsV(1), BucketConfig{}); err != nil {
+	if err := readmodel.EnsureBuckets(ctx, js, readmodel.BucketsV(1), readmodel.BucketConfig{}); err != nil {
 		t.Fatal(err)
 	}
 	store := eventstore.New(js)
@@ -67,13 +68,13 @@ func TestLateEventDoesNotLeaveStaleState(t *testing.T) {
 		}
 		return cons, msgs
 	}
-	kv, err := openBuckets(ctx, js, append(BucketsV(1).all(), contract.BucketMeta)...)
+	kv, err := readmodel.OpenBuckets(ctx, js, append(readmodel.BucketsV(1).All(), contract.BucketMeta)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := newRunner(Transcript, Config{Version: 1}.withDefaults(), js, kv, log)
-	b := newRunner(Transcript, Config{Version: 1}.withDefaults(), js, kv, log)
+	a := newRunner(readmodel.Transcript, Config{Version: 1}.withDefaults(), js, kv, log)
+	b := newRunner(readmodel.Transcript, Config{Version: 1}.withDefaults(), js, kv, log)
 	var msgsA, msgsB []jetstream.Msg
 	a.cons, msgsA = deliveries("a")
 	b.cons, msgsB = deliveries("b")
@@ -94,7 +95,7 @@ func TestLateEventDoesNotLeaveStaleState(t *testing.T) {
 	process(a, msgsA, 4)
 	process(a, msgsA, 7)
 
-	e, err := kv[BucketsV(1).Messages].Get(ctx, contract.MessageKey("t", "m"))
+	e, err := kv[readmodel.BucketsV(1).Messages].Get(ctx, contract.MessageKey("t", "m"))
 	if err != nil {
 		t.Fatal(err)
 	}

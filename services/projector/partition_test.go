@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/peonhq/peon/internal/peontest"
-	"github.com/peonhq/peon/pkg/provision"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/services/projector"
-	"github.com/peonhq/peon/services/query"
 )
 
 // TestPartitionsShareTheLoadAndTakeOver: with the transcript split three
@@ -22,7 +23,7 @@ func TestPartitionsShareTheLoadAndTakeOver(t *testing.T) {
 	}
 	s := peontest.StartWith(t, provision.Options{TranscriptPartitions: 3})
 	s.WaitServing(t)
-	layout, err := projector.DiscoverLayout(t.Context(), s.JS, 1)
+	layout, err := readmodel.DiscoverLayout(t.Context(), s.JS, 1)
 	if err != nil || len(layout) != 4 {
 		t.Fatalf("layout: %v %v", layout, err)
 	}
@@ -39,25 +40,25 @@ func TestPartitionsShareTheLoadAndTakeOver(t *testing.T) {
 	waitFolded(t, s.JS, 1, last)
 
 	// Read your writes: a transcript query waits on its thread's partition.
-	var threads query.ThreadsReply
-	s.Query(t, "thread.list", query.ThreadList{MinSequence: last}, &threads)
+	var threads contract.ThreadsReply
+	s.Query(t, contract.ThreadList{MinSequence: last}, &threads)
 	if len(threads.Threads) != 8 {
 		t.Fatalf("%d threads, want 8", len(threads.Threads))
 	}
 	partitions := map[int]bool{}
 	for _, th := range threads.Threads {
-		var msgs query.MessagesReply
-		s.Query(t, "thread.messages", query.ThreadMessages{ThreadID: th.ID, MinSequence: last}, &msgs)
+		var msgs contract.MessagesReply
+		s.Query(t, contract.ThreadMessages{ThreadID: th.ID, MinSequence: last}, &msgs)
 		if len(msgs.Messages) == 0 {
 			t.Errorf("thread %s: no transcript", th.ID)
 		}
-		partitions[projector.PartitionOf(th.ID, 3)] = true
+		partitions[readmodel.PartitionOf(th.ID, 3)] = true
 	}
 	if len(partitions) < 2 {
 		t.Errorf("the workload's threads fell into %d partition(s); the test needs several", len(partitions))
 	}
-	var status query.StatusReply
-	s.Query(t, "status", query.Status{MinSequence: last}, &status)
+	var status contract.StatusReply
+	s.Query(t, contract.StatusQuery{MinSequence: last}, &status)
 	for _, p := range layout {
 		if st, ok := status.Projections[p.Name]; !ok || st.LastFolded < last {
 			t.Errorf("status of %s: %+v", p.Name, st)
@@ -65,12 +66,12 @@ func TestPartitionsShareTheLoadAndTakeOver(t *testing.T) {
 	}
 
 	replay(t, s, 2, last)
-	sameBuckets(t, s.JS, projector.BucketsV(1), projector.BucketsV(2))
+	sameBuckets(t, s.JS, readmodel.BucketsV(1), readmodel.BucketsV(2))
 }
 
 // waitShares waits until the instances run every projection of the layout
 // between them, each a fair share, none twice.
-func waitShares(t *testing.T, layout []projector.Projection, instances ...peontest.Projector) {
+func waitShares(t *testing.T, layout []readmodel.Projection, instances ...peontest.Projector) {
 	t.Helper()
 	fair := (len(layout) + len(instances) - 1) / len(instances)
 	var got [][]string

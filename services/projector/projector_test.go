@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
@@ -90,7 +91,7 @@ func workload(t *testing.T, s *peontest.Stack, seed uint64, threads int) uint64 
 
 // sameBuckets fails unless two read-model versions hold the same keys with
 // byte-identical values.
-func sameBuckets(t *testing.T, js jetstream.JetStream, a, b projector.Buckets) {
+func sameBuckets(t *testing.T, js jetstream.JetStream, a, b readmodel.Buckets) {
 	t.Helper()
 	diffs, err := projector.Compare(t.Context(), js, a, b)
 	if err != nil {
@@ -125,7 +126,7 @@ func waitFolded(t *testing.T, js jetstream.JetStream, v int, seq uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layout, err := projector.DiscoverLayout(ctx, js, v)
+	layout, err := readmodel.DiscoverLayout(ctx, js, v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,10 +152,10 @@ func waitFolded(t *testing.T, js jetstream.JetStream, v int, seq uint64) {
 func replay(t *testing.T, s *peontest.Stack, v int, last uint64) {
 	t.Helper()
 	ctx := context.Background()
-	if err := projector.EnsureBuckets(ctx, s.JS, projector.BucketsV(v), projector.BucketConfig{}); err != nil {
+	if err := readmodel.EnsureBuckets(ctx, s.JS, readmodel.BucketsV(v), readmodel.BucketConfig{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := projector.EnsureConsumers(ctx, s.JS, v, projector.All...); err != nil {
+	if err := readmodel.EnsureConsumers(ctx, s.JS, v, readmodel.All...); err != nil {
 		t.Fatal(err)
 	}
 	stop := s.StartProjector(t, fmt.Sprintf("replay-v%d", v), projector.Config{Version: v})

@@ -5,7 +5,6 @@ import (
 
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/services/query"
 )
 
 // TestReadModelFollowsTheDomain drives commands and reads the result back
@@ -25,16 +24,16 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 		{ProviderEventID: "5", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.AwaitingApproval{RequestID: "r", ToolCallID: "tc", Kind: "exec"}}},
 	}})
 
-	var tr query.ThreadReply
+	var tr contract.ThreadReply
 	last := s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "6", Event: pe(domain.TextDelta{MessageID: "a", Delta: ", world"})}).LastSequence
-	s.Query(t, "thread.get", query.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
+	s.Query(t, contract.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
 	got := tr.Thread
 	if got.Status != domain.StatusAwaitingApproval || got.ActiveTurnID != u || got.Title != "bug" || got.Model != "claude" ||
 		len(got.PendingActions) != 1 || got.PendingActions[0].Resolution != domain.ResolutionPending || len(got.ToolCalls) != 1 {
 		t.Fatalf("thread while awaiting approval: %+v", got)
 	}
-	var msgs query.MessagesReply
-	s.Query(t, "thread.messages", query.ThreadMessages{ThreadID: th, MinSequence: last}, &msgs)
+	var msgs contract.MessagesReply
+	s.Query(t, contract.ThreadMessages{ThreadID: th, MinSequence: last}, &msgs)
 	want := []struct {
 		id, text  string
 		role      domain.Role
@@ -53,28 +52,28 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 
 	s.Send(t, domain.ApprovePendingAction{ThreadID: th, RequestID: "r"})
 	last = s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "7", Event: pe(domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 1, OutputTokens: 2}})}).LastSequence
-	s.Query(t, "thread.get", query.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
+	s.Query(t, contract.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
 	if tr.Thread.Status != domain.StatusIdle || tr.Thread.Turns[0].Status != domain.TurnStatusCompleted || tr.Thread.Turns[0].Usage.OutputTokens != 2 ||
 		tr.Thread.ToolCalls[0].Status != domain.ToolCallCancelled || tr.Thread.PendingActions[0].Resolution != domain.ResolutionApproved {
 		t.Fatalf("thread after completion: %+v", tr.Thread)
 	}
-	s.Query(t, "thread.messages", query.ThreadMessages{ThreadID: th, MinSequence: last, Limit: 2}, &msgs)
+	s.Query(t, contract.ThreadMessages{ThreadID: th, MinSequence: last, Limit: 2}, &msgs)
 	if len(msgs.Messages) != 2 || msgs.Next == 0 || msgs.Messages[1].Streaming {
 		t.Fatalf("first page: %+v", msgs)
 	}
-	s.Query(t, "thread.messages", query.ThreadMessages{ThreadID: th, After: msgs.Next}, &msgs)
+	s.Query(t, contract.ThreadMessages{ThreadID: th, After: msgs.Next}, &msgs)
 	if len(msgs.Messages) != 1 || msgs.Messages[0].Text != "Hello, world" || msgs.Messages[0].Streaming || msgs.Next != 0 {
 		t.Fatalf("second page: %+v", msgs)
 	}
 
 	last = s.Send(t, domain.RenameProject{ProjectID: p, Name: "Grunt"}).LastSequence
-	var pr query.ProjectReply
-	s.Query(t, "project.get", query.ProjectGet{ProjectID: p, MinSequence: last}, &pr)
+	var pr contract.ProjectReply
+	s.Query(t, contract.ProjectGet{ProjectID: p, MinSequence: last}, &pr)
 	if pr.Project.Name != "Grunt" || pr.Project.Path != "/src/peon" || len(pr.Project.ThreadIDs) != 1 || pr.Project.Seq != last {
 		t.Fatalf("project: %+v", pr.Project)
 	}
-	var list query.ThreadsReply
-	s.Query(t, "thread.list", query.ThreadList{ProjectID: p}, &list)
+	var list contract.ThreadsReply
+	s.Query(t, contract.ThreadList{ProjectID: p}, &list)
 	if len(list.Threads) != 1 || list.Threads[0].ID != th {
 		t.Fatalf("thread.list: %+v", list)
 	}
@@ -86,8 +85,8 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 
 	// Deleting the project (force) flags both, and clears the selection.
 	last = s.Send(t, domain.DeleteProject{ProjectID: p, Force: true}).LastSequence
-	s.Query(t, "thread.get", query.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
-	s.Query(t, "project.get", query.ProjectGet{ProjectID: p}, &pr)
+	s.Query(t, contract.ThreadGet{ThreadID: th, MinSequence: last}, &tr)
+	s.Query(t, contract.ProjectGet{ProjectID: p}, &pr)
 	if !tr.Thread.Deleted || !pr.Project.Deleted {
 		t.Fatalf("after delete: thread deleted %v, project deleted %v", tr.Thread.Deleted, pr.Project.Deleted)
 	}
@@ -95,8 +94,8 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 	if domain.Unmarshal(domain.MessagePack, e.Value(), &selected) != nil || selected.ThreadID != "" {
 		t.Fatalf("selection after delete: %+v", selected)
 	}
-	var status query.StatusReply
-	s.Query(t, "status", query.Status{MinSequence: last}, &status)
+	var status contract.StatusReply
+	s.Query(t, contract.StatusQuery{MinSequence: last}, &status)
 	if st := status.Projections["catalog"]; st.LastFolded < last || st.StreamLast < last {
 		t.Fatalf("status: %+v", status)
 	}
@@ -106,11 +105,11 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 // min_sequence that is never reached is a 504 timeout.
 func TestQueryErrors(t *testing.T) {
 	s := startStack(t)
-	var tr query.ThreadReply
-	err := s.Client.Query(t.Context(), "thread.get", query.ThreadGet{ThreadID: "nope"}, &tr)
+	var tr contract.ThreadReply
+	err := s.Client.Query(t.Context(), contract.ThreadGet{ThreadID: "nope"}, &tr)
 	wantCode(t, err, domain.CodeThreadNotFound)
-	err = s.Client.Query(t.Context(), "project.get", query.ProjectGet{ProjectID: "no.pe"}, &query.ProjectReply{})
+	err = s.Client.Query(t.Context(), contract.ProjectGet{ProjectID: "no.pe"}, &contract.ProjectReply{})
 	wantCode(t, err, domain.CodeProjectNotFound)
-	err = s.Client.Query(t.Context(), "thread.get", map[string]any{"thread_id": "x", "bogus": 1}, &tr)
+	err = s.Client.QueryRaw(t.Context(), "thread.get", map[string]any{"thread_id": "x", "bogus": 1}, &tr)
 	wantCode(t, err, domain.CodeBadRequest)
 }

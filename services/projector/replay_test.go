@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
@@ -19,7 +20,7 @@ func TestRebuildEqualsLive(t *testing.T) {
 	last := workload(t, s, 1, 6)
 	waitFolded(t, s.JS, 1, last)
 	replay(t, s, 2, last)
-	sameBuckets(t, s.JS, projector.BucketsV(1), projector.BucketsV(2))
+	sameBuckets(t, s.JS, readmodel.BucketsV(1), readmodel.BucketsV(2))
 }
 
 // TestRestartMidStreamAppliesEachEventOnce stops the projector again and
@@ -54,7 +55,7 @@ func TestRestartMidStreamAppliesEachEventOnce(t *testing.T) {
 	t.Logf("%d restarts", restarts)
 	waitFolded(t, s.JS, 1, last)
 	replay(t, s, 2, last)
-	sameBuckets(t, s.JS, projector.BucketsV(1), projector.BucketsV(2))
+	sameBuckets(t, s.JS, readmodel.BucketsV(1), readmodel.BucketsV(2))
 }
 
 // TestSecondInstanceTakesOver: two projector instances; the pinned one is
@@ -70,7 +71,7 @@ func TestSecondInstanceTakesOver(t *testing.T) {
 	last := workload(t, s, 4, 3)
 	waitFolded(t, s.JS, 1, last)
 	replay(t, s, 2, last)
-	sameBuckets(t, s.JS, projector.BucketsV(1), projector.BucketsV(2))
+	sameBuckets(t, s.JS, readmodel.BucketsV(1), readmodel.BucketsV(2))
 }
 
 // TestPoisonEventIsParkedOnce publishes an undecodable event straight into
@@ -88,7 +89,7 @@ func TestPoisonEventIsParkedOnce(t *testing.T) {
 	last := s.Send(t, domain.RenameProject{ProjectID: p, Name: "after"}).LastSequence
 	waitFolded(t, s.JS, 1, last)
 	meta := mustKV(t, s, contract.BucketMeta)
-	for _, proj := range projector.All {
+	for _, proj := range readmodel.All {
 		e, err := meta.Get(context.Background(), contract.MetaParkedPrefix+proj.Key(1)+"."+itoa(ack.Sequence))
 		if err != nil {
 			t.Fatalf("%s: no parked record: %v", proj.Name, err)
@@ -106,7 +107,7 @@ func TestPoisonEventIsParkedOnce(t *testing.T) {
 	var pr struct {
 		Project domain.ProjectState `json:"project"`
 	}
-	s.Query(t, "project.get", map[string]any{"project_id": p}, &pr)
+	s.QueryRaw(t, "project.get", map[string]any{"project_id": p}, &pr)
 	if pr.Project.Name != "after" {
 		t.Fatalf("projection stalled at the poison event: %+v", pr.Project)
 	}
@@ -123,7 +124,7 @@ func TestRebuildSwitchesReaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := projector.CurrentVersion(context.Background(), s.JS); v != 2 {
+	if v, _ := readmodel.CurrentVersion(context.Background(), s.JS); v != 2 {
 		t.Fatalf("current version %d", v)
 	}
 	p := s.Send(t, domain.CreateProject{Name: "after the switch", Path: "/after"})
@@ -131,7 +132,7 @@ func TestRebuildSwitchesReaders(t *testing.T) {
 		Project domain.ProjectState `json:"project"`
 	}
 	for range 100 { // the query service switches asynchronously
-		if err := s.Client.Query(context.Background(), "project.get", map[string]any{"project_id": p.ProjectID, "min_sequence": p.LastSequence}, &pr); err == nil {
+		if err := s.Client.QueryRaw(context.Background(), "project.get", map[string]any{"project_id": p.ProjectID, "min_sequence": p.LastSequence}, &pr); err == nil {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -139,7 +140,7 @@ func TestRebuildSwitchesReaders(t *testing.T) {
 	if pr.Project.Name != "after the switch" {
 		t.Fatalf("project after switch: %+v", pr.Project)
 	}
-	if _, err := mustKV(t, s, projector.BucketsV(2).Projects).Get(context.Background(), p.ProjectID); err != nil {
+	if _, err := mustKV(t, s, readmodel.BucketsV(2).Projects).Get(context.Background(), p.ProjectID); err != nil {
 		t.Fatalf("the live projector did not move to v2: %v", err)
 	}
 }

@@ -10,20 +10,21 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/handover"
+	"github.com/peonhq/peon/internal/lru"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
-	"github.com/peonhq/peon/pkg/eventstore"
-	"github.com/peonhq/peon/pkg/handover"
-	"github.com/peonhq/peon/pkg/lru"
 )
 
 // runner runs one projection in this instance.
 type runner struct {
-	p        Projection
+	p        readmodel.Projection
 	cfg      Config
 	js       jetstream.JetStream
 	store    *eventstore.Store
 	log      *slog.Logger
-	buckets  Buckets
+	buckets  readmodel.Buckets
 	kv       map[string]jetstream.KeyValue
 	threads  *lru.Cache[*threadAgg]
 	projects *lru.Cache[*projectEntry]
@@ -45,11 +46,11 @@ type runner struct {
 	lastFolded, parked, loads atomic.Int64
 }
 
-func newRunner(p Projection, cfg Config, js jetstream.JetStream, kv map[string]jetstream.KeyValue, log *slog.Logger) *runner {
+func newRunner(p readmodel.Projection, cfg Config, js jetstream.JetStream, kv map[string]jetstream.KeyValue, log *slog.Logger) *runner {
 	return &runner{
 		p: p, cfg: cfg, js: js, store: eventstore.New(js), kv: kv,
 		log:      log.With("projection", p.Key(cfg.Version)),
-		buckets:  BucketsV(cfg.Version),
+		buckets:  readmodel.BucketsV(cfg.Version),
 		threads:  lru.New[*threadAgg](cfg.CacheEntries, cfg.CacheBytes),
 		projects: lru.New[*projectEntry](cfg.CacheEntries, cfg.CacheBytes/8),
 	}
@@ -94,7 +95,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	r.floor = max(r.floor, info.AckFloor.Stream)
 	incoming := make(chan jetstream.Msg, 2*r.cfg.BatchSize)
 	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
-		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize))
+		jetstream.PullPriorityGroup(readmodel.PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize))
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
@@ -124,7 +125,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		// instance hold the pin, it loses it for one pull; the projection
 		// does not depend on delivery order (state is folded from the
 		// stream, writes are guarded by sequence), so that is harmless.
-		if err := handover.Unpin(hctx, r.js, contract.EventStream, r.p.ConsumerName(r.cfg.Version), PriorityGroup); err != nil {
+		if err := handover.Unpin(hctx, r.js, contract.EventStream, r.p.ConsumerName(r.cfg.Version), readmodel.PriorityGroup); err != nil {
 			r.log.Debug("unpin", "err", err)
 		}
 	}()

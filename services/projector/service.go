@@ -2,89 +2,17 @@ package projector
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 )
-
-// ConsumerConfig is the durable consumer of a projection, created by the
-// admin step.
-func ConsumerConfig(p Projection, version int) jetstream.ConsumerConfig {
-	return jetstream.ConsumerConfig{
-		Durable:        p.ConsumerName(version),
-		Description:    "Peon " + p.Name + " projection",
-		DeliverPolicy:  jetstream.DeliverAllPolicy,
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        30 * time.Second,
-		MaxAckPending:  20_000,
-		FilterSubject:  contract.EventSubjects,
-		PriorityPolicy: jetstream.PriorityPolicyPinned,
-		PriorityGroups: []string{PriorityGroup},
-		// How long a silent instance keeps the projection before another
-		// takes over.
-		PinnedTTL: 10 * time.Second,
-		Metadata:  map[string]string{metaPartitions: strconv.Itoa(max(p.Partitions, 1))},
-	}
-}
-
-// metaPartitions is the consumer metadata key that records how many ways
-// the transcript is split, so every instance and the rebuild find the
-// deployment's layout from the consumers the admin step created.
-const metaPartitions = "peon_transcript_partitions"
-
-// DiscoverLayout returns the projections of read model version v as the
-// admin step created their consumers.
-func DiscoverLayout(ctx context.Context, js jetstream.JetStream, v int) ([]Projection, error) {
-	if _, err := js.Consumer(ctx, contract.EventStream, Transcript.ConsumerName(v)); err == nil {
-		return All, nil
-	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return nil, fmt.Errorf("consumer %s: %w", Transcript.ConsumerName(v), err)
-	}
-	first := FirstPartition
-	cons, err := js.Consumer(ctx, contract.EventStream, first.ConsumerName(v))
-	if err != nil {
-		return nil, fmt.Errorf("consumer %s: %w (run `peon setup`)", Transcript.ConsumerName(v), err)
-	}
-	n, err := strconv.Atoi(cons.CachedInfo().Config.Metadata[metaPartitions])
-	if err != nil || n < 2 || n > MaxTranscriptPartitions {
-		return nil, fmt.Errorf("consumer %s does not record its partition count", first.ConsumerName(v))
-	}
-	return Layout(n), nil
-}
-
-// EnsureLayout creates the consumers of read model version v with the
-// transcript split n ways (admin step; idempotent). A version already laid
-// out with another count is left as it is and reported: changing the count
-// means a rebuild into a new version.
-func EnsureLayout(ctx context.Context, js jetstream.JetStream, v, n int) error {
-	n = max(n, 1)
-	if n > MaxTranscriptPartitions {
-		return fmt.Errorf("%d transcript partitions: at most %d", n, MaxTranscriptPartitions)
-	}
-	if existing, err := DiscoverLayout(ctx, js, v); err == nil && len(existing) != len(Layout(n)) {
-		return fmt.Errorf("read model version %d already splits the transcript %d ways, not %d (rebuild to change it)",
-			v, len(existing)-1, n)
-	}
-	return EnsureConsumers(ctx, js, v, Layout(n)...)
-}
-
-// EnsureConsumers creates the projections' durable consumers (admin step; idempotent).
-func EnsureConsumers(ctx context.Context, js jetstream.JetStream, version int, ps ...Projection) error {
-	for _, p := range ps {
-		if _, err := js.CreateOrUpdateConsumer(ctx, contract.EventStream, ConsumerConfig(p, version)); err != nil {
-			return fmt.Errorf("ensure consumer %s: %w", p.ConsumerName(version), err)
-		}
-	}
-	return nil
-}
 
 // Service runs the projections in this instance.
 type Service struct {
@@ -94,12 +22,12 @@ type Service struct {
 	follow      bool
 	js          jetstream.JetStream
 	log         *slog.Logger
-	projections []Projection
+	projections []readmodel.Projection
 }
 
 // New returns a projector running the given projections, or, when none
 // are given, its share of the layout the admin step created.
-func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...Projection) (*Service, error) {
+func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...readmodel.Projection) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("projector config: %w", err)
 	}
@@ -152,7 +80,7 @@ func (s *Service) Run(ctx context.Context) error {
 
 func (s *Service) runFollowing(ctx context.Context) error {
 	for {
-		v, err := CurrentVersion(ctx, s.js)
+		v, err := readmodel.CurrentVersion(ctx, s.js)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -161,7 +89,7 @@ func (s *Service) runFollowing(ctx context.Context) error {
 		}
 		vctx, switchVersion := context.WithCancel(ctx)
 		go func() {
-			_ = WatchVersion(vctx, s.js, func(nv int) {
+			_ = readmodel.WatchVersion(vctx, s.js, func(nv int) {
 				if nv != v {
 					s.log.Info("read model version switched", "from", v, "to", nv)
 					switchVersion()
@@ -184,7 +112,7 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	cfg := s.cfg
 	cfg.Version = version
 	s.setRunners(nil)
-	kv, err := openBuckets(ctx, s.js, append(BucketsV(version).all(), contract.BucketMeta)...)
+	kv, err := readmodel.OpenBuckets(ctx, s.js, append(readmodel.BucketsV(version).All(), contract.BucketMeta)...)
 	if ctx.Err() != nil {
 		return nil // stopped while starting
 	}
@@ -193,7 +121,7 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	}
 	layout, assigning := s.projections, s.projections == nil
 	if assigning {
-		if layout, err = DiscoverLayout(ctx, s.js, version); err != nil {
+		if layout, err = readmodel.DiscoverLayout(ctx, s.js, version); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}

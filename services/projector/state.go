@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/peonhq/peon/internal/ctxsleep"
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
-	"github.com/peonhq/peon/pkg/ctxsleep"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // threadAgg is one thread folded from the stream, plus the revisions of the

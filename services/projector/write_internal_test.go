@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
@@ -20,7 +21,7 @@ func TestStaleWriterNeverOverwritesNewer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := newRunner(Projection{Name: "test"}, Config{}.withDefaults(), js, map[string]jetstream.KeyValue{"stale": kv},
+	r := newRunner(readmodel.Projection{Name: "test"}, Config{}.withDefaults(), js, map[string]jetstream.KeyValue{"stale": kv},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	write := func(revs *revisions, seq uint64) {
 		t.Helper()

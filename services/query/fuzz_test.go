@@ -4,6 +4,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
@@ -13,13 +14,13 @@ import (
 // service answers as 400/413 with its code.
 func FuzzDecodeQuery(f *testing.F) {
 	decoders := []func(domain.Encoding, []byte) error{
-		decodeInto[ProjectGet], decodeInto[ProjectList], decodeInto[ThreadGet], decodeInto[ThreadList],
-		decodeInto[ThreadMessages], decodeInto[EventsSince], decodeInto[Status],
+		decodeInto[contract.ProjectGet], decodeInto[contract.ProjectList], decodeInto[contract.ThreadGet], decodeInto[contract.ThreadList],
+		decodeInto[contract.ThreadMessages], decodeInto[contract.EventsSince], decodeInto[contract.StatusQuery],
 	}
 	seeds := []any{
-		ProjectGet{ProjectID: "pr1", MinSequence: 7}, ProjectList{MinSequence: 1},
-		ThreadGet{ThreadID: "th1"}, ThreadList{ProjectID: "pr1"},
-		ThreadMessages{ThreadID: "th1", After: 3, Limit: 50}, EventsSince{AfterSequence: 9, Limit: 10}, Status{},
+		contract.ProjectGet{ProjectID: "pr1", MinSequence: 7}, contract.ProjectList{MinSequence: 1},
+		contract.ThreadGet{ThreadID: "th1"}, contract.ThreadList{ProjectID: "pr1"},
+		contract.ThreadMessages{ThreadID: "th1", After: 3, Limit: 50}, contract.EventsSince{AfterSequence: 9, Limit: 10}, contract.StatusQuery{},
 	}
 	for i, v := range seeds {
 		for _, enc := range []domain.Encoding{domain.MessagePack, domain.JSON} {

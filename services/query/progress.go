@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/kvwatch"
+	"github.com/peonhq/peon/internal/microreply"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/kvwatch"
-	"github.com/peonhq/peon/pkg/microreply"
-	"github.com/peonhq/peon/services/projector"
 )
 
 // progress follows how far each projection has folded, by watching the
@@ -50,14 +50,14 @@ func (p *progress) get(projection string) (contract.ProgressRecord, <-chan struc
 
 // layout returns the projections of read model version v, as the
 // progress records tell: false until the transcript has recorded progress.
-func (p *progress) layout(v int) ([]projector.Projection, bool) {
+func (p *progress) layout(v int) ([]readmodel.Projection, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.records[projector.Transcript.Key(v)]; ok {
-		return projector.All, true
+	if _, ok := p.records[readmodel.Transcript.Key(v)]; ok {
+		return readmodel.All, true
 	}
-	if rec, ok := p.records[projector.FirstPartition.Key(v)]; ok && rec.Partitions > 1 {
-		return projector.Layout(rec.Partitions), true
+	if rec, ok := p.records[readmodel.FirstPartition.Key(v)]; ok && rec.Partitions > 1 {
+		return readmodel.Layout(rec.Partitions), true
 	}
 	return nil, false
 }

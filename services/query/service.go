@@ -13,11 +13,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/microreply"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
-	"github.com/peonhq/peon/pkg/microreply"
-	"github.com/peonhq/peon/services/projector"
 )
 
 // Config tunes a query instance.
@@ -44,7 +44,7 @@ type Service struct {
 	mu      sync.RWMutex // guards the version being read
 	version int
 	kv      map[string]jetstream.KeyValue
-	buckets projector.Buckets
+	buckets readmodel.Buckets
 }
 
 // New returns a query service over nc.
@@ -67,7 +67,7 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 
 // use opens the buckets of read-model version v and reads from them.
 func (s *Service) use(ctx context.Context, v int) error {
-	b := projector.BucketsV(v)
+	b := readmodel.BucketsV(v)
 	kv := map[string]jetstream.KeyValue{}
 	for _, name := range []string{b.Projects, b.Threads, b.Messages, contract.BucketMeta} {
 		bucket, err := s.js.KeyValue(ctx, name)
@@ -83,7 +83,7 @@ func (s *Service) use(ctx context.Context, v int) error {
 }
 
 // reading returns the buckets of the version being read.
-func (s *Service) reading() (int, projector.Buckets, map[string]jetstream.KeyValue) {
+func (s *Service) reading() (int, readmodel.Buckets, map[string]jetstream.KeyValue) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.version, s.buckets, s.kv
@@ -94,7 +94,7 @@ func (s *Service) Run(ctx context.Context) error {
 	v := s.cfg.Version
 	if v == 0 {
 		var err error
-		if v, err = projector.CurrentVersion(ctx, s.js); err != nil {
+		if v, err = readmodel.CurrentVersion(ctx, s.js); err != nil {
 			return fmt.Errorf("read model version: %w", err)
 		}
 	}
@@ -111,7 +111,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	if s.cfg.Version == 0 {
 		go func() {
-			_ = projector.WatchVersion(followCtx, s.js, func(nv int) {
+			_ = readmodel.WatchVersion(followCtx, s.js, func(nv int) {
 				if err := s.use(followCtx, nv); err != nil {
 					s.log.Error("switching read model version", "to", nv, "err", err)
 					return
@@ -129,13 +129,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	g := svc.AddGroup(contract.QueryPrefix)
 	endpoints := map[string]micro.HandlerFunc{
-		"project.get":     handle(s, readsCatalog, s.projectGet),
-		"project.list":    handle(s, readsCatalog, s.projectList),
-		"thread.get":      handle(s, readsCatalog, s.threadGet),
-		"thread.list":     handle(s, readsCatalog, s.threadList),
-		"thread.messages": handle(s, readsTranscript, s.threadMessages),
-		"events.since":    handle(s, readsStream, s.eventsSince),
-		"status":          handle(s, readsStream, s.status),
+		contract.QueryProjectGet:     handle(s, readsCatalog, s.projectGet),
+		contract.QueryProjectList:    handle(s, readsCatalog, s.projectList),
+		contract.QueryThreadGet:      handle(s, readsCatalog, s.threadGet),
+		contract.QueryThreadList:     handle(s, readsCatalog, s.threadList),
+		contract.QueryThreadMessages: handle(s, readsTranscript, s.threadMessages),
+		contract.QueryEventsSince:    handle(s, readsStream, s.eventsSince),
+		contract.QueryStatus:         handle(s, readsStream, s.status),
 	}
 	for token, h := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(token, ".", "-"), h, micro.WithEndpointSubject(token)); err != nil {
@@ -148,22 +148,6 @@ func (s *Service) Run(ctx context.Context) error {
 	return svc.Stop()
 }
 
-// minSequencer is implemented by every request.
-type minSequencer interface{ minSequence() uint64 }
-
-func (r ProjectGet) minSequence() uint64     { return r.MinSequence }
-func (r ProjectList) minSequence() uint64    { return r.MinSequence }
-func (r ThreadGet) minSequence() uint64      { return r.MinSequence }
-func (r ThreadList) minSequence() uint64     { return r.MinSequence }
-func (r ThreadMessages) minSequence() uint64 { return r.MinSequence }
-func (r EventsSince) minSequence() uint64    { return r.MinSequence }
-func (r Status) minSequence() uint64         { return r.MinSequence }
-
-// threadScoped is implemented by requests about one thread.
-type threadScoped interface{ threadID() string }
-
-func (r ThreadMessages) threadID() string { return r.ThreadID }
-
 // reads says what a query reads, so it waits for min_sequence on that.
 type reads int
 
@@ -175,7 +159,7 @@ const (
 
 // handle decodes a request, waits for min_sequence on the projection the
 // query reads, runs fn and replies. Each request runs on its own goroutine.
-func handle[Req minSequencer](s *Service, what reads, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
+func handle[Req contract.Query](s *Service, what reads, fn func(context.Context, Req) (any, error)) micro.HandlerFunc {
 	return func(req micro.Request) {
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
@@ -185,9 +169,9 @@ func handle[Req minSequencer](s *Service, what reads, fn func(context.Context, R
 			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
 			var reply any
 			if err == nil && what != readsStream {
-				err = s.progress.wait(ctx, func() (string, bool) { return s.progressKey(what, r) }, r.minSequence(), s.cfg.MaxWait)
-			} else if err == nil && r.minSequence() > 0 {
-				err = s.waitAll(ctx, r.minSequence())
+				err = s.progress.wait(ctx, func() (string, bool) { return s.progressKey(what, r) }, r.AtLeast(), s.cfg.MaxWait)
+			} else if err == nil && r.AtLeast() > 0 {
+				err = s.waitAll(ctx, r.AtLeast())
 			}
 			if err == nil {
 				reply, err = fn(ctx, r)
@@ -202,17 +186,17 @@ func handle[Req minSequencer](s *Service, what reads, fn func(context.Context, R
 func (s *Service) progressKey(what reads, r any) (string, bool) {
 	v, _, _ := s.reading()
 	if what == readsCatalog {
-		return projector.Catalog.Key(v), true
+		return readmodel.Catalog.Key(v), true
 	}
 	layout, ok := s.progress.layout(v)
 	if !ok {
 		return "", false
 	}
 	thread := ""
-	if t, ok := r.(threadScoped); ok {
-		thread = t.threadID()
+	if t, ok := r.(contract.ThreadScoped); ok {
+		thread = t.ScopeThread()
 	}
-	return projector.TranscriptOf(layout, thread).Key(v), true
+	return readmodel.TranscriptOf(layout, thread).Key(v), true
 }
 
 // waitAll waits until every projection of the live version has folded
@@ -238,16 +222,16 @@ func (s *Service) waitAll(ctx context.Context, min uint64) error {
 	return nil
 }
 
-func (s *Service) projectGet(ctx context.Context, r ProjectGet) (any, error) {
+func (s *Service) projectGet(ctx context.Context, r contract.ProjectGet) (any, error) {
 	var p domain.ProjectState
 	_, b, _ := s.reading()
 	if err := s.get(ctx, b.Projects, r.ProjectID, &p); err != nil {
 		return nil, notFound(err, domain.CodeProjectNotFound, "project", r.ProjectID)
 	}
-	return ProjectReply{Project: &p}, nil
+	return contract.ProjectReply{Project: &p}, nil
 }
 
-func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
+func (s *Service) projectList(ctx context.Context, _ contract.ProjectList) (any, error) {
 	out := []*domain.ProjectState{}
 	_, b, _ := s.reading()
 	err := s.each(ctx, b.Projects, ">", func(_ string, data []byte) error {
@@ -259,19 +243,19 @@ func (s *Service) projectList(ctx context.Context, _ ProjectList) (any, error) {
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return ProjectsReply{Projects: out}, err
+	return contract.ProjectsReply{Projects: out}, err
 }
 
-func (s *Service) threadGet(ctx context.Context, r ThreadGet) (any, error) {
+func (s *Service) threadGet(ctx context.Context, r contract.ThreadGet) (any, error) {
 	var t domain.ThreadState
 	_, b, _ := s.reading()
 	if err := s.get(ctx, b.Threads, r.ThreadID, &t); err != nil {
 		return nil, notFound(err, domain.CodeThreadNotFound, "thread", r.ThreadID)
 	}
-	return ThreadReply{Thread: &t}, nil
+	return contract.ThreadReply{Thread: &t}, nil
 }
 
-func (s *Service) threadList(ctx context.Context, r ThreadList) (any, error) {
+func (s *Service) threadList(ctx context.Context, r contract.ThreadList) (any, error) {
 	out := []*domain.ThreadState{}
 	_, b, _ := s.reading()
 	err := s.each(ctx, b.Threads, ">", func(_ string, data []byte) error {
@@ -285,10 +269,10 @@ func (s *Service) threadList(ctx context.Context, r ThreadList) (any, error) {
 		return nil
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.Before(out[j].CreatedAt) })
-	return ThreadsReply{Threads: out}, err
+	return contract.ThreadsReply{Threads: out}, err
 }
 
-func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, error) {
+func (s *Service) threadMessages(ctx context.Context, r contract.ThreadMessages) (any, error) {
 	if !domain.ValidID(r.ThreadID) {
 		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
 	}
@@ -324,7 +308,7 @@ func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, er
 		all[i] = assemble(all[i], segments[all[i].MessageID])
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].CreatedSeq < all[j].CreatedSeq })
-	reply := MessagesReply{Messages: all}
+	reply := contract.MessagesReply{Messages: all}
 	if len(all) > limit {
 		reply.Messages = all[:limit]
 		reply.Next = all[limit-1].CreatedSeq
@@ -335,19 +319,19 @@ func (s *Service) threadMessages(ctx context.Context, r ThreadMessages) (any, er
 	return reply, nil
 }
 
-func (s *Service) eventsSince(ctx context.Context, r EventsSince) (any, error) {
+func (s *Service) eventsSince(ctx context.Context, r contract.EventsSince) (any, error) {
 	limit := r.Limit
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	reply := EventsReply{Events: []StoredEventJSON{}}
+	reply := contract.EventsReply{Events: []contract.StoredEventJSON{}}
 	errFull := errors.New("page full")
 	_, err := s.store.Load(ctx, contract.EventSubjects, r.AfterSequence, func(rec eventstore.Record) error {
 		if len(reply.Events) == limit {
 			reply.Next = reply.Events[limit-1].Sequence
 			return errFull
 		}
-		reply.Events = append(reply.Events, StoredEventJSON{Sequence: rec.Sequence, StoredAt: rec.StoredAt,
+		reply.Events = append(reply.Events, contract.StoredEventJSON{Sequence: rec.Sequence, StoredAt: rec.StoredAt,
 			Subject: rec.Subject, Type: rec.Event.EventType(), Event: rec.Event})
 		return nil
 	})
@@ -357,7 +341,7 @@ func (s *Service) eventsSince(ctx context.Context, r EventsSince) (any, error) {
 	return reply, err
 }
 
-func (s *Service) status(ctx context.Context, _ Status) (any, error) {
+func (s *Service) status(ctx context.Context, _ contract.StatusQuery) (any, error) {
 	stream, err := s.js.Stream(ctx, contract.EventStream)
 	if err != nil {
 		return nil, err
@@ -366,15 +350,15 @@ func (s *Service) status(ctx context.Context, _ Status) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	reply := StatusReply{Projections: map[string]ProjectionStatus{}}
+	reply := contract.StatusReply{Projections: map[string]contract.ProjectionStatus{}}
 	v, _, _ := s.reading()
 	layout, known := s.progress.layout(v)
 	if !known {
-		layout = projector.All
+		layout = readmodel.All
 	}
 	for _, p := range layout {
 		rec, _ := s.progress.get(p.Key(v))
-		st := ProjectionStatus{LastFolded: rec.LastFolded, StreamLast: info.State.LastSeq, Parked: rec.Parked, Degraded: rec.Parked > 0}
+		st := contract.ProjectionStatus{LastFolded: rec.LastFolded, StreamLast: info.State.LastSeq, Parked: rec.Parked, Degraded: rec.Parked > 0}
 		if st.StreamLast > st.LastFolded {
 			st.Lag = st.StreamLast - st.LastFolded
 		}

@@ -19,13 +19,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/provision"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 	"github.com/peonhq/peon/services/query"
 )
 
@@ -119,7 +119,7 @@ func TestServicesWorkWithLeastPrivilege(t *testing.T) {
 	}
 	admin := connect(t, srv, "admin", "", nil)
 	ajs, _ := jetstream.New(admin)
-	if err := provision.Run(ctx, ajs, provision.Options{IngestTiming: ingest.Timing{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
+	if err := provision.Run(ctx, ajs, provision.Options{IngestTiming: provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	var dv, pv, qv, iv violations
@@ -161,10 +161,10 @@ func TestServicesWorkWithLeastPrivilege(t *testing.T) {
 	}
 	// The catalog and the transcript are separate projections: wait for
 	// the transcript itself to show the agent's reply.
-	var msgs query.MessagesReply
+	var msgs contract.MessagesReply
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if err := c.Query(ctx, "thread.messages", query.ThreadMessages{ThreadID: th.ThreadID}, &msgs); err != nil {
+		if err := c.Query(ctx, contract.ThreadMessages{ThreadID: th.ThreadID}, &msgs); err != nil {
 			t.Fatal(err)
 		}
 		if len(msgs.Messages) == 2 && !msgs.Messages[1].Streaming {

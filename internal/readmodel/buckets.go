@@ -1,4 +1,4 @@
-package projector
+package readmodel
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func BucketsV(n int) Buckets {
 	}
 }
 
-func (b Buckets) all() []string { return []string{b.Projects, b.Threads, b.Messages} }
+func (b Buckets) All() []string { return []string{b.Projects, b.Threads, b.Messages} }
 
 // BucketConfig is what the read-model buckets are created with.
 type BucketConfig struct {
@@ -45,7 +45,7 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, b Buckets, c Buc
 		storage = jetstream.MemoryStorage
 	}
 	replicas := max(c.Replicas, 1)
-	for _, name := range append(b.all(), contract.BucketMeta) {
+	for _, name := range append(b.All(), contract.BucketMeta) {
 		_, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: name, History: 1, Storage: storage, Replicas: replicas,
 			Description: "Peon read model",
@@ -57,8 +57,8 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, b Buckets, c Buc
 	return nil
 }
 
-// openBuckets opens existing buckets; a missing one is reported by name.
-func openBuckets(ctx context.Context, js jetstream.JetStream, names ...string) (map[string]jetstream.KeyValue, error) {
+// OpenBuckets opens existing buckets; a missing one is reported by name.
+func OpenBuckets(ctx context.Context, js jetstream.JetStream, names ...string) (map[string]jetstream.KeyValue, error) {
 	out := map[string]jetstream.KeyValue{}
 	var errs []error
 	for _, name := range names {

@@ -8,11 +8,11 @@ import (
 	"time"
 
 	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
-	"github.com/peonhq/peon/services/query"
 )
 
 func stack(t *testing.T) *peontest.Stack {
@@ -34,8 +34,8 @@ func waitTurnEnd(t *testing.T, s *peontest.Stack, thread string) *domain.ThreadS
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		var r query.ThreadReply
-		if err := s.Client.Query(context.Background(), "thread.get", query.ThreadGet{ThreadID: thread}, &r); err == nil &&
+		var r contract.ThreadReply
+		if err := s.Client.Query(context.Background(), contract.ThreadGet{ThreadID: thread}, &r); err == nil &&
 			r.Thread.ActiveTurnID == "" && len(r.Thread.Turns) > 0 {
 			return r.Thread
 		}
@@ -47,8 +47,8 @@ func waitTurnEnd(t *testing.T, s *peontest.Stack, thread string) *domain.ThreadS
 
 func transcript(t *testing.T, s *peontest.Stack, thread, message string) string {
 	t.Helper()
-	var r query.MessagesReply
-	s.Query(t, "thread.messages", query.ThreadMessages{ThreadID: thread, Limit: 1000}, &r)
+	var r contract.MessagesReply
+	s.Query(t, contract.ThreadMessages{ThreadID: thread, Limit: 1000}, &r)
 	for _, m := range r.Messages {
 		if m.MessageID == message {
 			return m.Text
@@ -139,7 +139,7 @@ func TestStaleEventsAreRecordedNotApplied(t *testing.T) {
 	if rec.Code != string(domain.CodeStaleProviderEvent) || rec.ThreadID != thread {
 		t.Fatalf("rejection record %+v", rec)
 	}
-	cons, _ := s.JS.Consumer(context.Background(), contract.ProviderStream, ingest.ConsumerName)
+	cons, _ := s.JS.Consumer(context.Background(), contract.ProviderStream, provision.IngestConsumer)
 	info, _ := cons.Info(context.Background())
 	if info.NumAckPending != 0 || info.NumPending != 0 {
 		t.Fatalf("stale event still pending: %+v", info)

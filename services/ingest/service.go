@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -50,10 +51,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// pullSize is how many provider events an instance keeps in flight. It is
-// large so that when many threads stream at once, each worker still finds
-// several events per thread waiting and sends them as one command.
-const pullSize = 4096
+// pullSize is how many provider events an instance keeps in flight (see
+// provision.IngestPullSize).
+const pullSize = provision.IngestPullSize
 
 // Stats counts what an instance did.
 type Stats struct {
@@ -112,12 +112,12 @@ func (it item) terminal() bool {
 // Run ingests until ctx is done, then stops pulling, lets the workers give
 // back (nak) what they had not sent, and returns.
 func (s *Service) Run(ctx context.Context) error {
-	cons, err := s.js.Consumer(ctx, contract.ProviderStream, ConsumerName)
+	cons, err := s.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
 	if ctx.Err() != nil {
 		return nil // stopped while starting
 	}
 	if err != nil {
-		return fmt.Errorf("consumer %s: %w (run `peon setup`)", ConsumerName, err)
+		return fmt.Errorf("consumer %s: %w (run `peon setup`)", provision.IngestConsumer, err)
 	}
 	if s.rejections, err = s.js.KeyValue(ctx, contract.BucketIngestRejections); err != nil {
 		if ctx.Err() != nil {
@@ -159,9 +159,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	gate := newSettleGate(cons.CachedInfo().Config.AckWait, dispatch, ackFloor)
 	cc, err := cons.Consume(func(m jetstream.Msg) { gate.receive(decode(m)) },
-		jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullMaxMessages(pullSize))
+		jetstream.PullPriorityGroup(provision.IngestPriorityGroup), jetstream.PullMaxMessages(pullSize))
 	if err != nil {
-		return fmt.Errorf("consume %s: %w", ConsumerName, err)
+		return fmt.Errorf("consume %s: %w", provision.IngestConsumer, err)
 	}
 	s.log.Info("provider-ingest running", "instance", s.cfg.Instance, "workers", s.cfg.Workers)
 	defer func() { s.log.Info("provider-ingest stopped", "instance", s.cfg.Instance, "stats", s.Stats()) }()

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 func threadBatch(cmd, thread string, expect uint64) eventstore.Batch {

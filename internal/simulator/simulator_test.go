@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/internal/simulator"
+	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
-	"github.com/peonhq/peon/services/query"
-	"github.com/peonhq/peon/services/simulator"
 )
 
 // TestApprovalPausesTheTurn: a simulated turn asks for approval and waits;
@@ -38,8 +38,8 @@ func TestApprovalPausesTheTurn(t *testing.T) {
 	req := th.PendingActions[0].RequestID
 	seqWhileWaiting := th.Seq
 	time.Sleep(300 * time.Millisecond)
-	var again query.ThreadReply
-	s.Query(t, "thread.get", query.ThreadGet{ThreadID: thread}, &again)
+	var again contract.ThreadReply
+	s.Query(t, contract.ThreadGet{ThreadID: thread}, &again)
 	if again.Thread.Status != domain.StatusAwaitingApproval || again.Thread.Seq != seqWhileWaiting {
 		t.Fatalf("the turn moved on without approval: %s seq %d (was %d)", again.Thread.Status, again.Thread.Seq, seqWhileWaiting)
 	}
@@ -72,8 +72,8 @@ func TestSimulationRuns(t *testing.T) {
 func waitFor(t *testing.T, s *peontest.Stack, thread string, ok func(*domain.ThreadState) bool) *domain.ThreadState {
 	t.Helper()
 	for range 1000 {
-		var r query.ThreadReply
-		if err := s.Client.Query(context.Background(), "thread.get", query.ThreadGet{ThreadID: thread}, &r); err == nil && ok(r.Thread) {
+		var r contract.ThreadReply
+		if err := s.Client.Query(context.Background(), contract.ThreadGet{ThreadID: thread}, &r); err == nil && ok(r.Thread) {
 			return r.Thread
 		}
 		time.Sleep(10 * time.Millisecond)

@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 func newStore(t *testing.T) (*eventstore.Store, jetstream.JetStream) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
@@ -94,7 +95,7 @@ func Rebuild(ctx context.Context, js jetstream.JetStream, log *slog.Logger, r *R
 		return err
 	}
 	r.Add(Figure{Name: "raw.ordered_read_events", Value: float64(last) / time.Since(start).Seconds(), Unit: "msgs/s"})
-	v, err := projector.CurrentVersion(ctx, js)
+	v, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,7 @@ package lru_test
 import (
 	"testing"
 
-	"github.com/peonhq/peon/pkg/lru"
+	"github.com/peonhq/peon/internal/lru"
 )
 
 type blob int64

@@ -8,9 +8,8 @@ import (
 	"context"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/peonhq/peon/pkg/eventstore"
-	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/readmodel"
 )
 
 // Options are the deployment's storage settings.
@@ -20,7 +19,7 @@ type Options struct {
 	// Memory storage (tests and benchmarks only).
 	Memory bool
 	// IngestTiming is provider-ingest's handover timing (zero: the default).
-	IngestTiming ingest.Timing
+	IngestTiming IngestTiming
 	// TranscriptPartitions splits the transcript projection this many ways
 	// (0 or 1: one), so that many projector instances share the streaming load.
 	TranscriptPartitions int
@@ -34,11 +33,11 @@ func Run(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if _, err := eventstore.EnsureStream(ctx, js, stream); err != nil {
 		return err
 	}
-	if err := projector.EnsureBuckets(ctx, js, projector.BucketsV(1), projector.BucketConfig{Replicas: o.Replicas, Memory: o.Memory}); err != nil {
+	if err := readmodel.EnsureBuckets(ctx, js, readmodel.BucketsV(1), readmodel.BucketConfig{Replicas: o.Replicas, Memory: o.Memory}); err != nil {
 		return err
 	}
-	if err := projector.EnsureLayout(ctx, js, 1, o.TranscriptPartitions); err != nil {
+	if err := readmodel.EnsureLayout(ctx, js, 1, o.TranscriptPartitions); err != nil {
 		return err
 	}
-	return ingest.Ensure(ctx, js, ingest.Options{Replicas: o.Replicas, Memory: o.Memory, Timing: o.IngestTiming})
+	return ensureIngest(ctx, js, o)
 }

@@ -7,11 +7,11 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/services/projector"
-	ingest "github.com/peonhq/peon/services/provider-ingest"
 )
 
 // Stream has agents on `threads` threads publish `deltas` TextDeltas in
@@ -112,7 +112,7 @@ func waitIngested(ctx context.Context, js jetstream.JetStream, limit time.Durati
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		cons, err := js.Consumer(ctx, contract.ProviderStream, ingest.ConsumerName)
+		cons, err := js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
 		if err != nil {
 			return err
 		}
@@ -152,7 +152,7 @@ func waitFolded(ctx context.Context, js jetstream.JetStream, seq uint64, limit t
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
-		if projector.Folded(ctx, meta, v, ps) >= seq {
+		if readmodel.Folded(ctx, meta, v, ps) >= seq {
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -162,16 +162,16 @@ func waitFolded(ctx context.Context, js jetstream.JetStream, seq uint64, limit t
 
 // transcript returns the live read-model version and its transcript
 // projections (one, or one per partition).
-func transcript(ctx context.Context, js jetstream.JetStream) (int, []projector.Projection, error) {
-	v, err := projector.CurrentVersion(ctx, js)
+func transcript(ctx context.Context, js jetstream.JetStream) (int, []readmodel.Projection, error) {
+	v, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return 0, nil, err
 	}
-	layout, err := projector.DiscoverLayout(ctx, js, v)
+	layout, err := readmodel.DiscoverLayout(ctx, js, v)
 	if err != nil {
 		return 0, nil, err
 	}
-	var out []projector.Projection
+	var out []readmodel.Projection
 	for _, p := range layout {
 		if p.Transcript {
 			out = append(out, p)
@@ -205,13 +205,13 @@ func startLagSampler(ctx context.Context, js jetstream.JetStream) *lagSampler {
 			case <-tick.C:
 			}
 			now := time.Now()
-			if cons, err := js.Consumer(ctx, contract.ProviderStream, ingest.ConsumerName); err == nil {
+			if cons, err := js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer); err == nil {
 				if info, err := cons.Info(ctx); err == nil {
 					ingestLag = append(ingestLag, age(ctx, provider, info.AckFloor.Stream, info.NumPending+uint64(info.NumAckPending), now))
 				}
 			}
 			if meta != nil && events != nil {
-				f := projector.Folded(ctx, meta, v, ps)
+				f := readmodel.Folded(ctx, meta, v, ps)
 				if info, err := events.Info(ctx); err == nil {
 					foldLag = append(foldLag, age(ctx, events, f, info.State.LastSeq-f, now))
 				}

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"github.com/peonhq/peon/pkg/eventstore"
 )
 
 // BenchmarkAppend measures appending one command's events (1 and 2 events

@@ -1,4 +1,4 @@
-package ingest
+package provision
 
 import (
 	"context"
@@ -9,13 +9,19 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 )
 
-// ConsumerName is provider-ingest's durable consumer on PEON_PROVIDER.
-const ConsumerName = "peon_provider_ingest"
+// IngestConsumer is provider-ingest's durable consumer on PEON_PROVIDER.
+const IngestConsumer = "peon_provider_ingest"
 
-// PriorityGroup is the pinned group ingest instances pull in.
-const PriorityGroup = "peon"
+// IngestPriorityGroup is the pinned group ingest instances pull in.
+const IngestPriorityGroup = "peon"
 
-// Timing is how the consumer hands over between instances. The pin
+// IngestPullSize is how many provider events an ingest instance keeps in
+// flight. It is large so that when many threads stream at once, each worker
+// still finds several events per thread waiting and sends them as one
+// command; the consumer allows two pulls' worth unacked.
+const IngestPullSize = 4096
+
+// IngestTiming is how the consumer hands over between instances. The pin
 // outlives the ack wait: when the pinned instance stops or dies, every event
 // delivered to it and not acked — given back, lost in flight, or held by a
 // dead process — is due for redelivery before another instance is pinned,
@@ -24,22 +30,15 @@ const PriorityGroup = "peon"
 // instance also holds what it receives for one ack wait and sorts it by
 // stream sequence before ingesting (see settleGate), so stragglers of the
 // previous instance are put back in order.
-type Timing struct {
+type IngestTiming struct {
 	AckWait, PinnedTTL time.Duration
 }
 
-// DefaultTiming hands over within 8 seconds.
-var DefaultTiming = Timing{AckWait: 5 * time.Second, PinnedTTL: 8 * time.Second}
+// DefaultIngestTiming hands over within 8 seconds.
+var DefaultIngestTiming = IngestTiming{AckWait: 5 * time.Second, PinnedTTL: 8 * time.Second}
 
-// Options are the settings of the ingest stream and consumer.
-type Options struct {
-	Replicas int
-	Memory   bool
-	Timing   Timing
-}
-
-// StreamConfig is PEON_PROVIDER: input waiting to be ingested, kept a week.
-func StreamConfig(replicas int, memory bool) jetstream.StreamConfig {
+// ProviderStreamConfig is PEON_PROVIDER: input waiting to be ingested, kept a week.
+func ProviderStreamConfig(replicas int, memory bool) jetstream.StreamConfig {
 	storage := jetstream.FileStorage
 	if memory {
 		storage = jetstream.MemoryStorage
@@ -58,38 +57,38 @@ func StreamConfig(replicas int, memory bool) jetstream.StreamConfig {
 	}
 }
 
-// ConsumerConfig is the durable consumer the ingest instances share.
-func ConsumerConfig(t Timing) jetstream.ConsumerConfig {
+// IngestConsumerConfig is the durable consumer the ingest instances share.
+func IngestConsumerConfig(t IngestTiming) jetstream.ConsumerConfig {
 	if t.AckWait == 0 {
-		t = DefaultTiming
+		t = DefaultIngestTiming
 	}
 	if t.PinnedTTL <= t.AckWait {
 		t.PinnedTTL = t.AckWait + t.AckWait/2
 	}
 	return jetstream.ConsumerConfig{
-		Durable:        ConsumerName,
+		Durable:        IngestConsumer,
 		Description:    "provider-ingest: provider events into IngestProviderEvent commands",
 		DeliverPolicy:  jetstream.DeliverAllPolicy,
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        t.AckWait,
-		MaxAckPending:  2 * pullSize,
+		MaxAckPending:  2 * IngestPullSize,
 		MaxDeliver:     -1,
 		FilterSubject:  contract.ProviderSubjects,
 		PriorityPolicy: jetstream.PriorityPolicyPinned,
-		PriorityGroups: []string{PriorityGroup},
+		PriorityGroups: []string{IngestPriorityGroup},
 		PinnedTTL:      t.PinnedTTL,
 	}
 }
 
-// Ensure creates the provider stream, the consumer and the rejections
+// ensureIngest creates the provider stream, the consumer and the rejections
 // bucket (admin step; idempotent).
-func Ensure(ctx context.Context, js jetstream.JetStream, o Options) error {
+func ensureIngest(ctx context.Context, js jetstream.JetStream, o Options) error {
 	replicas, memory := o.Replicas, o.Memory
-	if _, err := js.CreateOrUpdateStream(ctx, StreamConfig(replicas, memory)); err != nil {
+	if _, err := js.CreateOrUpdateStream(ctx, ProviderStreamConfig(replicas, memory)); err != nil {
 		return fmt.Errorf("ensure stream %s: %w", contract.ProviderStream, err)
 	}
-	if _, err := js.CreateOrUpdateConsumer(ctx, contract.ProviderStream, ConsumerConfig(o.Timing)); err != nil {
-		return fmt.Errorf("ensure consumer %s: %w", ConsumerName, err)
+	if _, err := js.CreateOrUpdateConsumer(ctx, contract.ProviderStream, IngestConsumerConfig(o.IngestTiming)); err != nil {
+		return fmt.Errorf("ensure consumer %s: %w", IngestConsumer, err)
 	}
 	storage := jetstream.FileStorage
 	if memory {
