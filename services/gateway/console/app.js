@@ -76,7 +76,9 @@ async function api(method, path, body) {
 
 async function command(name, body) {
   try {
-    return await api("POST", "/v1/commands/" + name, body);
+    const r = await api("POST", "/v1/commands/" + name, body);
+    lastWrite = Math.max(lastWrite, r.last_sequence || 0);
+    return r;
   } catch (e) {
     toast(`${name}: ${e.code || "error"}: ${e.message}`);
     throw e;
@@ -139,42 +141,67 @@ let projects = [];
 let threads = [];
 let current = null; // the open thread's view
 
-async function loadLists() {
-  const [p, t] = await Promise.all([api("GET", "/v1/projects"), api("GET", "/v1/threads")]);
+// loadLists reads the lists; after an event, as of that event's sequence
+// (min_sequence), so the lists never show less than the event said.
+async function loadLists(minSeq) {
+  const q = minSeq ? "?min_sequence=" + minSeq : "";
+  const [p, t] = await Promise.all([api("GET", "/v1/projects" + q), api("GET", "/v1/threads" + q)]);
   projects = p.projects || [];
   threads = t.threads || [];
   renderSidebar();
 }
 
 let listTimer = 0;
-function refreshListsSoon() {
+let listSeq = 0;
+function refreshListsSoon(seq) {
+  listSeq = Math.max(listSeq, seq || 0);
   clearTimeout(listTimer);
-  listTimer = setTimeout(() => loadLists().catch(() => {}), 300);
+  listTimer = setTimeout(() => loadLists(listSeq).catch(() => {}), 150);
 }
+
+// renderSidebar updates the project sections in place: a section (and
+// the thread title being typed into it) survives every refresh; only its
+// list of threads is rebuilt.
+const sections = new Map(); // project id -> {node, name, path, list}
 
 function renderSidebar() {
   const root = $("#projects");
-  root.replaceChildren();
-  for (const p of projects.filter((p) => !p.deleted)) {
-    const list = el("ul", { class: "threads" });
-    for (const t of threads.filter((t) => t.project_id === p.id && !t.deleted)) {
-      const here = current && current.id === t.id;
-      list.append(el("li", {}, el("a", { href: "#/thread/" + t.id, "aria-current": here ? "page" : false },
-        el("span", {}, t.title || "untitled thread"), el("span", { class: "badge " + t.status }, t.status))));
-    }
-    root.append(el("section", { class: "project" },
-      el("h2", {}, el("span", {}, p.name),
-        el("button", { type: "button", "aria-label": "New thread in " + p.name, onclick: () => newThread(p) }, "+ thread")),
-      el("div", { class: "path" }, p.path), list));
+  const live = projects.filter((p) => !p.deleted);
+  for (const [id, sec] of sections) {
+    if (!live.some((p) => p.id === id)) { sec.node.remove(); sections.delete(id); }
   }
-  if (!projects.length) root.append(el("p", { class: "usage" }, "No projects yet."));
+  for (const p of live) {
+    let sec = sections.get(p.id);
+    if (!sec) {
+      const title = el("input", { name: "title", placeholder: "what to work on", "aria-label": "Title of a new thread" });
+      const form = el("form", { class: "new-thread", onsubmit: (ev) => {
+        ev.preventDefault();
+        newThread(p, title.value).then(() => { title.value = ""; });
+      } }, title, el("button", { type: "submit" }, "New thread"));
+      sec = { name: el("span"), path: el("div", { class: "path" }), list: el("ul", { class: "threads" }) };
+      sec.node = el("section", { class: "project", "data-project": p.id }, el("h2", {}, sec.name), sec.path, sec.list, form);
+      sections.set(p.id, sec);
+      root.append(sec.node);
+    }
+    sec.name.textContent = p.name;
+    sec.path.textContent = p.path;
+    sec.list.replaceChildren(...threads.filter((t) => t.project_id === p.id && !t.deleted).map((t) =>
+      el("li", {}, el("a", { href: "#/thread/" + t.id, "aria-current": current && current.id === t.id ? "page" : false },
+        el("span", {}, t.title || "untitled thread"), el("span", { class: "badge " + t.status }, t.status)))));
+  }
+  let empty = $("#no-projects");
+  if (!live.length && !empty) root.append(el("p", { class: "usage", id: "no-projects" }, "No projects yet."));
+  if (live.length && empty) empty.remove();
 }
 
-async function newThread(p) {
-  const title = prompt("Title of the new thread in " + p.name, "");
-  if (title === null) return;
-  const r = await command("thread.create", { project_id: p.id, title });
-  await loadLists();
+// lastWrite is the sequence of the last command this page sent: reads that
+// follow it wait for it (min_sequence), so the page never shows a state
+// older than what the user just did.
+let lastWrite = 0;
+
+async function newThread(p, title) {
+  const r = await command("thread.create", { project_id: p.id, title: title || "" });
+  await loadLists(r.last_sequence);
   location.hash = "#/thread/" + r.thread_id;
 }
 
@@ -201,7 +228,7 @@ class ThreadView {
   async start() {
     this.renderShell();
     try {
-      const r = await api("GET", "/v1/threads/" + this.id);
+      const r = await api("GET", "/v1/threads/" + this.id + (lastWrite ? "?min_sequence=" + lastWrite : ""));
       this.info = r.thread || {};
       this.status = this.info.status || "";
       this.renderHead();
@@ -435,7 +462,8 @@ class ThreadView {
         const cls = line.startsWith("+") && !line.startsWith("+++") ? "add" : line.startsWith("-") && !line.startsWith("---") ? "del" : line.startsWith("@@") ? "hunk" : "";
         pre.append(el("span", { class: cls }, line + "\n"));
       }
-      box.replaceChildren(pre, d.truncated ? el("p", { class: "usage" }, "The diff was cut at its size limit.") : null);
+      box.replaceChildren(pre);
+      if (d.truncated) box.append(el("p", { class: "usage" }, "The diff was cut at its size limit."));
     } catch (e) {
       box.replaceChildren(el("p", { class: "error" }, e.message));
     } finally {
@@ -460,10 +488,11 @@ class ThreadView {
       op.node = el("li", { "data-operation": id });
       this.gitList.append(op.node);
     }
-    op.node.replaceChildren(el("span", { class: "kind" }, op.kind || "git"), " ", op.detail || "", " ",
+    const parts = [el("span", { class: "kind" }, op.kind || "git"), " ", op.detail || "", " ",
       el("span", { class: "badge " + op.status }, op.status),
       op.sha ? el("code", {}, " " + op.sha.slice(0, 10)) : null,
-      op.error ? el("div", { class: "error" }, op.error) : null);
+      op.error ? el("div", { class: "error" }, op.error) : null];
+    op.node.replaceChildren(...parts.filter((x) => x !== null));
   }
 }
 
@@ -538,10 +567,10 @@ function init() {
   $("#project-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
-    await command("project.create", { name: f.get("name"), path: f.get("path") });
+    const r = await command("project.create", { name: f.get("name"), path: f.get("path") });
     ev.target.reset();
     $("#new-project").open = false;
-    await loadLists();
+    await loadLists(r.last_sequence);
   });
   window.addEventListener("hashchange", route);
   boot();
@@ -556,7 +585,7 @@ async function boot() {
   }
   // Everything new, to keep the lists and statuses live.
   stream("/v1/events", (type, rec) => {
-    if (listEvents.has(type)) refreshListsSoon();
+    if (listEvents.has(type)) refreshListsSoon(rec.sequence);
   });
   refreshHealth();
   setInterval(refreshHealth, 15000);
