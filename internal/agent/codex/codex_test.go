@@ -338,6 +338,24 @@ func TestInterruptMidStream(t *testing.T) {
 	}
 }
 
+// An interrupt asked for before the turn has an id is sent once it has one.
+func TestInterruptBeforeTurnStarts(t *testing.T) {
+	e := newEnv(t)
+	got := play(t, e.config("interrupt"), e.request(), func(ev domain.ProviderEvent, turn agent.Turn) {
+		if _, ok := ev.(domain.SessionStarted); ok {
+			turn.Interrupt()
+		}
+	})
+	check(t, got, []string{
+		session("gpt-5.1-codex"),
+		`TextDelta {"message_id":"msg_04","delta":"Working"}`,
+		`TurnComplete {"stop_reason":"cancelled","usage":{"input_tokens":0,"output_tokens":0}}`,
+	})
+	if got := e.sent("turn/interrupt"); len(got) != 1 {
+		t.Errorf("turn/interrupt sent %d times: %v", len(got), got)
+	}
+}
+
 // When the app-server does not act on turn/interrupt, the process is
 // signalled after InterruptGrace; the turn then ends without a further event.
 func TestInterruptFallsBackToSignal(t *testing.T) {
