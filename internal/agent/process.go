@@ -52,8 +52,12 @@ type Process struct {
 	cfg    ProcessConfig
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	stdout io.ReadCloser
+	stdout *os.File
 	stderr *tailBuffer
+
+	// readDone is closed when ReadLines returns.
+	readDone chan struct{}
+	readOnce sync.Once
 
 	writeMu sync.Mutex
 
@@ -82,16 +86,23 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(os.Environ(), cfg.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &Process{cfg: cfg, cmd: cmd, stderr: &tailBuffer{limit: stderrTail}, waited: make(chan struct{})}
+	p := &Process{cfg: cfg, cmd: cmd, stderr: &tailBuffer{limit: stderrTail}, waited: make(chan struct{}), readDone: make(chan struct{})}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
-	if p.stdout, err = cmd.StdoutPipe(); err != nil {
+	// stdout is a pipe of our own, not cmd.StdoutPipe: Wait closes that one
+	// as soon as the process exits, and the lines it wrote last are lost.
+	stdout, w, err := os.Pipe()
+	if err != nil {
 		return nil, err
 	}
+	p.stdout, cmd.Stdout = stdout, w
 	cmd.Stderr = p.stderr
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	_ = w.Close()
+	if err != nil {
+		_ = stdout.Close()
 		return nil, fmt.Errorf("start %s: %w", cfg.Argv[0], err)
 	}
 	go func() {
@@ -102,6 +113,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 		}
 		p.mu.Unlock()
 		close(p.waited)
+		p.closeStdout()
 	}()
 	go func() {
 		select {
@@ -138,11 +150,29 @@ func (p *Process) resetIdleLocked() {
 	})
 }
 
+// closeStdout closes stdout once the reader is done with it, after the
+// process has exited. A descendant that keeps stdout open is killed with
+// the process group after the grace period, so the reader still sees the
+// end of the output; the pipe is closed regardless after a second one.
+func (p *Process) closeStdout() {
+	select {
+	case <-p.readDone:
+	case <-time.After(p.cfg.Grace):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		select {
+		case <-p.readDone:
+		case <-time.After(p.cfg.Grace):
+		}
+	}
+	_ = p.stdout.Close()
+}
+
 // ReadLines calls fn with every line the program writes to stdout (without
 // the newline; the slice is only valid during the call), until stdout ends,
 // a line is too long (ErrLineTooLong) or fn fails. Each line resets the
-// idle watchdog.
+// idle watchdog. Lines written just before the process exits are read too.
 func (p *Process) ReadLines(fn func(line []byte) error) error {
+	defer p.readOnce.Do(func() { close(p.readDone) })
 	r := bufio.NewReaderSize(p.stdout, 64<<10)
 	var long []byte
 	for {

@@ -36,6 +36,27 @@ func TestProcessLinesAndExit(t *testing.T) {
 	}
 }
 
+// The lines a program writes just before it exits all reach a reader that
+// is still busy when it exits (the output fits the pipe, so it can exit).
+func TestProcessLastLinesAfterExit(t *testing.T) {
+	p := start(t, ProcessConfig{Argv: []string{"sh", "-c", "seq 1 2500; sleep 0.1; seq 2501 5000"}})
+	n := 0
+	err := p.ReadLines(func([]byte) error {
+		if n == 0 {
+			select {
+			case <-p.Exited():
+			case <-time.After(10 * time.Second):
+				t.Fatal("still running 10 s after writing its output")
+			}
+		}
+		n++
+		return nil
+	})
+	if err != nil || n != 5000 {
+		t.Errorf("read %d of 5000 lines (err %v)", n, err)
+	}
+}
+
 func TestProcessInterruptThenKill(t *testing.T) {
 	// The program ignores SIGINT, so the grace period ends in SIGKILL.
 	p := start(t, ProcessConfig{Argv: []string{"sh", "-c", "trap '' INT; echo ready; sleep 30"}, Grace: 100 * time.Millisecond})
