@@ -27,8 +27,10 @@ type ProcessConfig struct {
 	// IdleTimeout ends a process that writes nothing for that long while
 	// the watchdog is on (see Process.Watch); 0 disables it.
 	IdleTimeout time.Duration
-	// Grace is how long Interrupt waits after SIGINT before SIGKILL
-	// (default 5 s).
+	// Grace is how long Interrupt waits after SIGINT before SIGKILL, and
+	// how long, once the program has exited, its output may stay silent
+	// (held open by a child that left its process group) before it counts
+	// as ended (default 5 s).
 	Grace time.Duration
 	// MaxLine bounds one line of output (default 8 MiB); a longer line is
 	// ErrLineTooLong, as garbage would be.
@@ -54,10 +56,6 @@ type Process struct {
 	stdin  io.WriteCloser
 	stdout *os.File
 	stderr *tailBuffer
-
-	// readDone is closed when ReadLines returns.
-	readDone chan struct{}
-	readOnce sync.Once
 
 	writeMu sync.Mutex
 
@@ -86,23 +84,29 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(os.Environ(), cfg.Env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p := &Process{cfg: cfg, cmd: cmd, stderr: &tailBuffer{limit: stderrTail}, waited: make(chan struct{}), readDone: make(chan struct{})}
+	// A child that left the process group keeps stderr open after the
+	// program exits; Wait stops waiting for it after the grace period.
+	cmd.WaitDelay = cfg.Grace
+	p := &Process{cfg: cfg, cmd: cmd, stderr: &tailBuffer{limit: stderrTail}, waited: make(chan struct{})}
 	var err error
 	if p.stdin, err = cmd.StdinPipe(); err != nil {
 		return nil, err
 	}
-	// stdout is a pipe of our own, not cmd.StdoutPipe: Wait closes that one
-	// as soon as the process exits, and the lines it wrote last are lost.
-	stdout, w, err := os.Pipe()
+	// Not cmd.StdoutPipe: Wait closes that pipe as soon as the process
+	// exits, dropping what it wrote last (a crash's final lines) before
+	// ReadLines has read it. The child gets the write end; the read end
+	// stays open until ReadLines has read to the end (see readStdout).
+	stdout, stdoutW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	p.stdout, cmd.Stdout = stdout, w
+	p.stdout = stdout
+	cmd.Stdout = stdoutW
 	cmd.Stderr = p.stderr
 	err = cmd.Start()
-	_ = w.Close()
+	stdoutW.Close() // the child has its own copy
 	if err != nil {
-		_ = stdout.Close()
+		stdout.Close()
 		return nil, fmt.Errorf("start %s: %w", cfg.Argv[0], err)
 	}
 	go func() {
@@ -113,7 +117,8 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 		}
 		p.mu.Unlock()
 		close(p.waited)
-		p.closeStdout()
+		// Bound a read already waiting (see readStdout).
+		_ = p.stdout.SetReadDeadline(time.Now().Add(p.cfg.Grace))
 	}()
 	go func() {
 		select {
@@ -150,30 +155,13 @@ func (p *Process) resetIdleLocked() {
 	})
 }
 
-// closeStdout closes stdout once the reader is done with it, after the
-// process has exited. A descendant that keeps stdout open is killed with
-// the process group after the grace period, so the reader still sees the
-// end of the output; the pipe is closed regardless after a second one.
-func (p *Process) closeStdout() {
-	select {
-	case <-p.readDone:
-	case <-time.After(p.cfg.Grace):
-		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		select {
-		case <-p.readDone:
-		case <-time.After(p.cfg.Grace):
-		}
-	}
-	_ = p.stdout.Close()
-}
-
 // ReadLines calls fn with every line the program writes to stdout (without
 // the newline; the slice is only valid during the call), until stdout ends,
-// a line is too long (ErrLineTooLong) or fn fails. Each line resets the
-// idle watchdog. Lines written just before the process exits are read too.
+// a line is too long (ErrLineTooLong) or fn fails; then stdout is closed.
+// Each line resets the idle watchdog.
 func (p *Process) ReadLines(fn func(line []byte) error) error {
-	defer p.readOnce.Do(func() { close(p.readDone) })
-	r := bufio.NewReaderSize(p.stdout, 64<<10)
+	defer p.stdout.Close()
+	r := bufio.NewReaderSize(readerFunc(p.readStdout), 64<<10)
 	var long []byte
 	for {
 		chunk, err := r.ReadSlice('\n')
@@ -208,6 +196,26 @@ func (p *Process) ReadLines(fn func(line []byte) error) error {
 		}
 	}
 }
+
+// readStdout reads the program's stdout. Once the program has exited, a
+// read that gets nothing for the grace period ends the output: a child
+// that left the process group may hold stdout open long after.
+func (p *Process) readStdout(b []byte) (int, error) {
+	select {
+	case <-p.waited:
+		_ = p.stdout.SetReadDeadline(time.Now().Add(p.cfg.Grace))
+	default:
+	}
+	n, err := p.stdout.Read(b)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = io.EOF
+	}
+	return n, err
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(b []byte) (int, error) { return f(b) }
 
 // WriteLine writes one line (a newline is added) to the program's stdin.
 // Safe for concurrent use.
@@ -294,7 +302,7 @@ func (e Exit) Error() string {
 	case e.Idle:
 		why = ErrIdle.Error()
 	case e.Signal != "":
-		why = "agent killed by " + e.Signal
+		why = "agent ended by a signal (" + e.Signal + ")"
 	default:
 		why = fmt.Sprintf("agent exited with status %d", e.Code)
 	}
@@ -314,7 +322,8 @@ func (p *Process) Wait() Exit {
 	e := Exit{Idle: idled, Stderr: p.stderr.String()}
 	var exitErr *exec.ExitError
 	switch {
-	case p.waitErr == nil:
+	case p.waitErr == nil, errors.Is(p.waitErr, exec.ErrWaitDelay):
+		// ErrWaitDelay: it exited 0, an escaped child still held stderr.
 	case errors.As(p.waitErr, &exitErr):
 		e.Code = exitErr.ExitCode()
 		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

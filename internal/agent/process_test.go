@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -112,5 +113,52 @@ func TestTruncateAndChunks(t *testing.T) {
 		if len(c) > 301 || !strings.HasPrefix(c, "é") {
 			t.Errorf("chunk of %d bytes starts %q", len(c), c[:2])
 		}
+	}
+}
+
+func TestProcessOutputReadAfterExit(t *testing.T) {
+	// The program is gone before the first line is read: what it wrote
+	// must still all be there.
+	// Reading all of it takes longer than the grace period: that bounds
+	// silence after the exit, not the time to read what is there.
+	p := start(t, ProcessConfig{Argv: []string{"sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo line$i; i=$((i+1)); done; exit 3"},
+		Grace: 50 * time.Millisecond})
+	<-p.Exited()
+	var n int
+	read := func([]byte) error {
+		if n++; n%100 == 0 {
+			time.Sleep(5 * time.Millisecond) // 150 ms in all
+		}
+		return nil
+	}
+	if err := p.ReadLines(read); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3000 {
+		t.Errorf("read %d lines, want 3000", n)
+	}
+	if exit := p.Wait(); exit.Code != 3 {
+		t.Errorf("exit = %+v, want status 3", exit)
+	}
+}
+
+func TestProcessReadEndsAfterExitDespiteAnEscapedChild(t *testing.T) {
+	// sleep, in a session of its own, outlives the program and the kill
+	// of its group while holding stdout open.
+	if _, err := exec.LookPath("setsid"); err != nil {
+		t.Skip("no setsid")
+	}
+	p := start(t, ProcessConfig{Argv: []string{"sh", "-c", "setsid sleep 3 & echo hi; exit 0"}, Grace: 200 * time.Millisecond})
+	began := time.Now()
+	var lines []string
+	_ = p.ReadLines(func(l []byte) error { lines = append(lines, string(l)); return nil })
+	if took := time.Since(began); took > 2*time.Second {
+		t.Errorf("ReadLines returned %v after start, want within the grace period after exit", took)
+	}
+	if len(lines) != 1 || lines[0] != "hi" {
+		t.Errorf("lines = %q, want [hi]", lines)
+	}
+	if exit := p.Wait(); !exit.OK() {
+		t.Errorf("exit = %+v, want the program's status 0", exit)
 	}
 }
