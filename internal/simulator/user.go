@@ -103,7 +103,9 @@ func drive(ctx context.Context, nc *nats.Conn, c *client.Client, threadID string
 			return nil
 		}
 		_, _ = c.Send(ctx, domain.CreateCheckpoint{ThreadID: threadID, TurnID: r.TurnID,
-			Ref: "refs/peon/sim/" + r.TurnID, Files: []string{"handler.go", "handler_test.go"}})
+			Ref: "refs/peon/sim/" + r.TurnID, Files: []domain.FileChange{
+				{Path: "handler.go", Kind: domain.FileModified, Additions: 3, Deletions: 1},
+				{Path: "handler_test.go", Kind: domain.FileModified, Additions: 12}}})
 		if cfg.Progress != nil {
 			cfg.Progress(threadID, turn)
 		}

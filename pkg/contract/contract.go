@@ -1,4 +1,4 @@
-// Package contract holds Peon's public wire contract, version 1: the NATS
+// Package contract holds Peon's public wire contract, version 1.1: the NATS
 // subjects, stream and bucket names, headers, reply shapes and the mapping
 // of error codes to statuses. Services and clients import it so that every
 // name is defined once; docs/contract.md describes the same contract.
@@ -115,7 +115,7 @@ const (
 	DeciderService = "peon-decider"
 	CommandPrefix  = "peon.cmd"
 	CommandQueue   = "peon-decider"
-	ServiceVersion = "1.0.0"
+	ServiceVersion = "1.1.0"
 	QueryService   = "peon-query"
 	QueryPrefix    = "peon.query"
 )
@@ -139,6 +139,9 @@ var CommandEndpoints = map[string]string{
 	"git.commit":         domain.TypeCommitChanges,
 	"git.branch":         domain.TypeCreateBranch,
 	"git.push":           domain.TypePushBranch,
+	// Contract 1.1.
+	"thread.configure": domain.TypeConfigureThread,
+	"git.complete":     domain.TypeCompleteGitOperation,
 }
 
 // CommandSubject returns the subject of a command type, or "" if unknown.

@@ -22,6 +22,12 @@ func FuzzDecodeProviderMessage(f *testing.F) {
 		domain.AwaitingApproval{RequestID: "a1", Description: "rm -rf build"},
 		domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 3}},
 		domain.ProviderError{Message: "rate limited", Retryable: true},
+		// Contract 1.1.
+		domain.SessionStarted{SessionID: "0b6f1c9e-7d2a-4c1b-9e3f-5a6b7c8d9e0f", Model: "opus", Host: "local"},
+		domain.SessionExited{ExitCode: -1, Error: "signal: killed"},
+		domain.ToolCall{ToolCallID: "c2", Name: "Read", Kind: domain.ToolKindFileRead, Input: map[string]any{"path": "a.go"}},
+		domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 3, OutputTokens: 4, CacheReadTokens: 5,
+			CacheWriteTokens: 6, ReasoningTokens: 7, CostUSD: 0.0123}},
 	}
 	for _, pe := range seeds {
 		m := contract.ProviderMessage{TurnID: "tu1", ProviderEventID: "p1", Event: domain.ProviderEventEnvelope{ProviderEvent: pe}}

@@ -54,11 +54,13 @@ func Status(code domain.Code) int {
 	case domain.CodePayloadTooLarge:
 		return 413
 	case domain.CodeProjectNotFound, domain.CodeThreadNotFound, domain.CodeTurnNotFound,
-		domain.CodePendingActionNotFound, domain.CodeToolCallNotFound, domain.CodeCheckpointNotFound:
+		domain.CodePendingActionNotFound, domain.CodeToolCallNotFound, domain.CodeCheckpointNotFound,
+		domain.CodeGitOperationNotFound:
 		return 404
 	case domain.CodeProjectExists, domain.CodeThreadExists, domain.CodeDuplicateProjectPath,
 		domain.CodeProjectNotEmpty, domain.CodeThreadBusy, domain.CodeNoActiveTurn, domain.CodeTurnMismatch,
-		domain.CodeStaleProviderEvent, domain.CodeCheckpointExists, CodeCommandIDReused:
+		domain.CodeStaleProviderEvent, domain.CodeCheckpointExists, domain.CodeGitOperationFinished,
+		CodeCommandIDReused:
 		return 409
 	case CodeContention, CodeUnavailable:
 		return 503

@@ -53,7 +53,7 @@ func init() {
 	for _, c := range []Command{CreateProject{}, DeleteProject{}, RenameProject{}, CreateThread{},
 		DeleteThread{}, SelectThread{}, StartTurn{}, InterruptTurn{}, ApprovePendingAction{},
 		RejectPendingAction{}, IngestProviderEvent{}, CreateCheckpoint{}, RestoreCheckpoint{},
-		CommitChanges{}, CreateBranch{}, PushBranch{}} {
+		CommitChanges{}, CreateBranch{}, PushBranch{}, ConfigureThread{}, CompleteGitOperation{}} {
 		commandTypes[c.CommandType()] = reflect.TypeOf(c)
 	}
 }
@@ -124,7 +124,7 @@ var providerEventTypes = map[string]reflect.Type{}
 
 func init() {
 	for _, p := range []ProviderEvent{TextDelta{}, ThinkingDelta{}, ToolCall{}, ToolResult{},
-		AwaitingApproval{}, TurnComplete{}, ProviderError{}} {
+		AwaitingApproval{}, TurnComplete{}, ProviderError{}, SessionStarted{}, SessionExited{}} {
 		providerEventTypes[p.ProviderEventType()] = reflect.TypeOf(p)
 	}
 }

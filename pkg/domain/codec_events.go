@@ -22,7 +22,8 @@ func init() {
 		TurnInterrupted{}, TurnFailed{}, MessageAppended{}, MessageChunkReceived{}, MessageCompleted{},
 		ThinkingChunkReceived{}, ToolCallStarted{}, ToolCallCompleted{}, PendingActionRequested{},
 		PendingActionResolved{}, CheckpointCreated{}, CheckpointRestored{}, CommitRequested{},
-		BranchCreateRequested{}, PushRequested{}} {
+		BranchCreateRequested{}, PushRequested{}, ThreadConfigured{}, AgentSessionStarted{},
+		AgentSessionExited{}, GitOperationCompleted{}, GitOperationFailed{}} {
 		eventSchemas[e.EventType()] = eventSchema{typ: reflect.TypeOf(e), version: 1}
 	}
 	for _, u := range upcasters {

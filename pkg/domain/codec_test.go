@@ -14,42 +14,48 @@ import (
 func oneOfEach() []domain.Event {
 	pids := ids("pe1", "pe2")
 	return []domain.Event{
-		domain.ProjectCreated{ProjectID: p1, Name: "Peon", Path: pathPeon},
+		domain.ProjectCreated{ProjectID: p1, Name: "Peon", Path: pathPeon, Host: "studio"},
 		domain.ProjectRenamed{ProjectID: p1, Name: "Grunt"},
 		domain.ProjectDeleted{ProjectID: p1},
-		domain.ThreadCreated{ThreadID: t1, ProjectID: p1, Title: "title", Model: "claude"},
+		domain.ThreadCreated{ThreadID: t1, ProjectID: p1, Title: "title", Model: "claude", Provider: "claude", RuntimeMode: domain.RuntimeFullAccess},
 		domain.ThreadDeleted{ThreadID: t1},
 		domain.ThreadSelected{ThreadID: t1},
 		domain.ThreadStatusChanged{ThreadID: t1, Status: statusError, LastError: "boom"},
 		domain.TurnStarted{ThreadID: t1, TurnID: u1, MessageID: m1, Text: "héllo\x00"},
-		domain.TurnCompleted{ThreadID: t1, TurnID: u1, StopReason: "end_turn", Usage: domain.Usage{InputTokens: 1 << 40, OutputTokens: 2}, ProviderEventIDs: pids},
+		domain.TurnCompleted{ThreadID: t1, TurnID: u1, StopReason: "end_turn", Usage: domain.Usage{InputTokens: 1 << 40, OutputTokens: 2,
+			CacheReadTokens: 3, CacheWriteTokens: 4, ReasoningTokens: 5, CostUSD: 0.0125}, ProviderEventIDs: pids},
 		domain.TurnInterrupted{ThreadID: t1, TurnID: u1},
 		domain.TurnFailed{ThreadID: t1, TurnID: u1, Error: "e", Retryable: true, ProviderEventIDs: pids},
 		domain.MessageAppended{ThreadID: t1, TurnID: u1, MessageID: m2, Role: domain.RoleAssistant, Text: "a", ProviderEventIDs: pids},
 		domain.MessageChunkReceived{ThreadID: t1, TurnID: u1, MessageID: m2, Delta: "b", ProviderEventIDs: pids},
 		domain.MessageCompleted{ThreadID: t1, MessageID: m2},
 		domain.ThinkingChunkReceived{ThreadID: t1, TurnID: u1, MessageID: m2, Delta: "c", ProviderEventIDs: pids},
-		domain.ToolCallStarted{ThreadID: t1, TurnID: u1, ToolCallID: tc1, Name: "bash", ProviderEventIDs: pids,
+		domain.ToolCallStarted{ThreadID: t1, TurnID: u1, ToolCallID: tc1, Name: "bash", Kind: domain.ToolKindCommand, ProviderEventIDs: pids,
 			Input: map[string]any{"cmd": "ls", "n": int64(3), "f": 1.5, "big": int64(1) << 60, "list": []any{"x", int64(-1), nil, true},
 				"obj": map[string]any{"k": "v"}}},
 		domain.ToolCallCompleted{ThreadID: t1, ToolCallID: tc1, Output: "out", IsError: true, Cancelled: true, ProviderEventIDs: pids},
 		domain.PendingActionRequested{ThreadID: t1, TurnID: u1, RequestID: r1, ToolCallID: tc1, Kind: "k", Description: "d", ProviderEventIDs: pids},
 		domain.PendingActionResolved{ThreadID: t1, RequestID: r1, Resolution: domain.ResolutionRejected, Reason: "no"},
-		domain.CheckpointCreated{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "ref", Files: []string{"a", "b"}},
-		domain.CheckpointRestored{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "ref"},
+		domain.CheckpointCreated{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "ref", Commit: sha1, Files: allFileKinds()},
+		domain.CheckpointRestored{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "ref", Commit: sha1, OperationID: op2},
 		domain.CommitRequested{ThreadID: t1, OperationID: op1, Message: "m"},
 		domain.BranchCreateRequested{ThreadID: t1, OperationID: op1, Name: "n", Base: "b"},
 		domain.PushRequested{ThreadID: t1, OperationID: op1, Branch: "b", Remote: "r"},
+		domain.ThreadConfigured{ThreadID: t1, Title: str("t"), Model: str(""), Provider: str("codex"), RuntimeMode: mode(domain.RuntimeFullAccess)},
+		domain.AgentSessionStarted{ThreadID: t1, TurnID: u1, SessionID: "sess-1", Model: "opus", Host: "studio", ProviderEventIDs: pids},
+		domain.AgentSessionExited{ThreadID: t1, TurnID: u1, ExitCode: -9, Error: "killed", ProviderEventIDs: pids},
+		domain.GitOperationCompleted{ThreadID: t1, OperationID: op1, SHA: sha1, Output: "[main 0a1b2c3] fix"},
+		domain.GitOperationFailed{ThreadID: t1, OperationID: op1, Error: "fatal: not a git repository"},
 	}
 }
 
 // oneOfEachCommand returns one command of every type with every field set.
 func oneOfEachCommand() []domain.Command {
 	return []domain.Command{
-		domain.CreateProject{CommandID: "c1", ProjectID: p1, Name: "n", Path: "/p"},
+		domain.CreateProject{CommandID: "c1", ProjectID: p1, Name: "n", Path: "/p", Host: "studio"},
 		domain.DeleteProject{CommandID: "c1", ProjectID: p1, Force: true},
 		domain.RenameProject{CommandID: "c1", ProjectID: p1, Name: "n"},
-		domain.CreateThread{CommandID: "c1", ThreadID: t1, ProjectID: p1, Title: "t", Model: "m"},
+		domain.CreateThread{CommandID: "c1", ThreadID: t1, ProjectID: p1, Title: "t", Model: "m", Provider: "codex", RuntimeMode: domain.RuntimeFullAccess},
 		domain.DeleteThread{CommandID: "c1", ThreadID: t1},
 		domain.SelectThread{CommandID: "c1", ThreadID: t1},
 		domain.StartTurn{CommandID: "c1", ThreadID: t1, TurnID: u1, MessageID: m1, Text: "x"},
@@ -63,14 +69,20 @@ func oneOfEachCommand() []domain.Command {
 			{ProviderEventID: pe2, Event: domain.ProviderEventEnvelope{ProviderEvent: domain.ThinkingDelta{MessageID: m2, Delta: "d"}}},
 			{ProviderEventID: pe3, Event: domain.ProviderEventEnvelope{ProviderEvent: domain.ToolResult{ToolCallID: tc1, Output: "o", IsError: true}}},
 			{ProviderEventID: "pe4", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.AwaitingApproval{RequestID: r1, ToolCallID: tc1, Kind: "k", Description: "d"}}},
-			{ProviderEventID: "pe5", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 1, OutputTokens: 2}}}},
+			{ProviderEventID: "pe5", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.TurnComplete{StopReason: "end_turn", Usage: domain.Usage{InputTokens: 1, OutputTokens: 2,
+				CacheReadTokens: 3, CacheWriteTokens: 4, ReasoningTokens: 5, CostUSD: 0.5}}}},
+			{ProviderEventID: "pe7", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.SessionStarted{SessionID: "s", Model: "m", Host: "h"}}},
+			{ProviderEventID: "pe8", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.SessionExited{ExitCode: 1, Error: "e"}}},
+			{ProviderEventID: "pe9", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.ToolCall{ToolCallID: tc2, Name: "read", Kind: domain.ToolKindFileRead}}},
 			{ProviderEventID: "pe6", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.ProviderError{Message: "m", Retryable: true}}},
 		}},
-		domain.CreateCheckpoint{CommandID: "c1", ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "r", Files: []string{"f"}},
-		domain.RestoreCheckpoint{CommandID: "c1", ThreadID: t1, CheckpointID: cp1},
+		domain.CreateCheckpoint{CommandID: "c1", ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "r", Commit: sha1, Files: allFileKinds()},
+		domain.RestoreCheckpoint{CommandID: "c1", ThreadID: t1, CheckpointID: cp1, OperationID: op1},
 		domain.CommitChanges{CommandID: "c1", ThreadID: t1, OperationID: op1, Message: "m"},
 		domain.CreateBranch{CommandID: "c1", ThreadID: t1, OperationID: op1, Name: "n", Base: "b"},
 		domain.PushBranch{CommandID: "c1", ThreadID: t1, OperationID: op1, Branch: "b", Remote: "r"},
+		domain.ConfigureThread{CommandID: "c1", ThreadID: t1, Title: str("t"), Model: str(""), Provider: str("codex"), RuntimeMode: mode(domain.RuntimeFullAccess)},
+		domain.CompleteGitOperation{CommandID: "c1", ThreadID: t1, OperationID: op1, Status: domain.GitStatusCompleted, SHA: sha1, Output: "o", Error: "e"},
 	}
 }
 
@@ -122,8 +134,8 @@ func TestCommandsRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	if got, want := sortedKeys(seen), sorted(domain.CommandTypes()); !reflect.DeepEqual(got, want) || len(got) != 16 {
-		t.Fatalf("commands covered %v, want all 16 %v", got, want)
+	if got, want := sortedKeys(seen), sorted(domain.CommandTypes()); !reflect.DeepEqual(got, want) || len(got) != 18 {
+		t.Fatalf("commands covered %v, want all 18 %v", got, want)
 	}
 }
 

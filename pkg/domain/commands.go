@@ -33,12 +33,14 @@ const (
 	TypePushBranch           = "PushBranch"
 )
 
-// CreateProject registers a working directory (an absolute path) as a project.
+// CreateProject registers a working directory (an absolute path) as a
+// project. Host names the machine it lives on (DefaultHost when empty).
 type CreateProject struct {
 	CommandID string `json:"command_id,omitempty"`
 	ProjectID string `json:"project_id,omitempty"`
 	Name      string `json:"name" required:"true"`
 	Path      string `json:"path" required:"true"`
+	Host      string `json:"host,omitempty"`
 }
 
 // DeleteProject soft-deletes a project. With Force, its active threads are
@@ -57,13 +59,17 @@ type RenameProject struct {
 	Name      string `json:"name" required:"true"`
 }
 
-// CreateThread opens a new conversation with a coding agent inside a project.
+// CreateThread opens a new conversation with a coding agent inside a
+// project. Provider names the agent (empty: the host's default) and
+// RuntimeMode whether it asks first (empty: RuntimeApprovalRequired).
 type CreateThread struct {
-	CommandID string `json:"command_id,omitempty"`
-	ThreadID  string `json:"thread_id,omitempty"`
-	ProjectID string `json:"project_id" required:"true"`
-	Title     string `json:"title,omitempty"`
-	Model     string `json:"model,omitempty"`
+	CommandID   string      `json:"command_id,omitempty"`
+	ThreadID    string      `json:"thread_id,omitempty"`
+	ProjectID   string      `json:"project_id" required:"true"`
+	Title       string      `json:"title,omitempty"`
+	Model       string      `json:"model,omitempty"`
+	Provider    string      `json:"provider,omitempty"`
+	RuntimeMode RuntimeMode `json:"runtime_mode,omitempty"`
 }
 
 // DeleteThread soft-deletes a thread, interrupting its active turn if any.
@@ -137,21 +143,26 @@ func (c IngestProviderEvent) Items() []ProviderEventBatchItem {
 	return c.Events
 }
 
-// CreateCheckpoint records a git snapshot taken at the end of a turn.
+// CreateCheckpoint records a git snapshot taken at the end of a turn: Ref
+// and Commit name the snapshot, Files what changed since the previous one.
 type CreateCheckpoint struct {
-	CommandID    string   `json:"command_id,omitempty"`
-	ThreadID     string   `json:"thread_id" required:"true"`
-	CheckpointID string   `json:"checkpoint_id,omitempty"`
-	TurnID       string   `json:"turn_id" required:"true"`
-	Ref          string   `json:"ref" required:"true"`
-	Files        []string `json:"files,omitempty"`
+	CommandID    string       `json:"command_id,omitempty"`
+	ThreadID     string       `json:"thread_id" required:"true"`
+	CheckpointID string       `json:"checkpoint_id,omitempty"`
+	TurnID       string       `json:"turn_id" required:"true"`
+	Ref          string       `json:"ref" required:"true"`
+	Commit       string       `json:"commit,omitempty"`
+	Files        []FileChange `json:"files,omitempty"`
 }
 
-// RestoreCheckpoint rolls the thread back to a checkpoint.
+// RestoreCheckpoint rolls the thread back to a checkpoint and asks for the
+// working tree to be restored to it: a git operation (OperationID) that a
+// host completes.
 type RestoreCheckpoint struct {
 	CommandID    string `json:"command_id,omitempty"`
 	ThreadID     string `json:"thread_id" required:"true"`
 	CheckpointID string `json:"checkpoint_id" required:"true"`
+	OperationID  string `json:"operation_id,omitempty"`
 }
 
 // CommitChanges asks for the working tree to be committed.

@@ -45,6 +45,10 @@ func Decide(cmd Command, m *Model) ([]Event, error) {
 		return decideCreateBranch(c, m)
 	case PushBranch:
 		return decidePush(c, m)
+	case ConfigureThread:
+		return decideConfigureThread(c, m)
+	case CompleteGitOperation:
+		return decideCompleteGitOperation(c, m)
 	case nil:
 		return nil, Errorf(CodeBadRequest, "no command")
 	default:
@@ -68,6 +72,10 @@ func decideCreateProject(c CreateProject, m *Model) ([]Event, error) {
 	if !path.IsAbs(c.Path) {
 		return nil, Errorf(CodeInvalidCommand, "project path %q is not absolute", c.Path)
 	}
+	host := orDefaultHost(c.Host)
+	if err := checkID("host", host); err != nil {
+		return nil, err
+	}
 	if _, exists := m.Projects[c.ProjectID]; exists {
 		return nil, Errorf(CodeProjectExists, "project %s already exists", c.ProjectID)
 	}
@@ -75,7 +83,7 @@ func decideCreateProject(c CreateProject, m *Model) ([]Event, error) {
 	if other, taken := m.ProjectByPath(clean); taken {
 		return nil, Errorf(CodeDuplicateProjectPath, "project %s already uses path %s", other, clean)
 	}
-	return []Event{ProjectCreated{ProjectID: c.ProjectID, Name: name, Path: clean}}, nil
+	return []Event{ProjectCreated{ProjectID: c.ProjectID, Name: name, Path: clean, Host: host}}, nil
 }
 
 func decideDeleteProject(c DeleteProject, m *Model) ([]Event, error) {
@@ -120,11 +128,18 @@ func decideCreateThread(c CreateThread, m *Model) ([]Event, error) {
 	if _, err := activeProject(m, c.ProjectID); err != nil {
 		return nil, err
 	}
+	if err := checkProvider(c.Provider); err != nil {
+		return nil, err
+	}
+	mode := orDefaultMode(c.RuntimeMode)
+	if err := checkRuntimeMode(mode); err != nil {
+		return nil, err
+	}
 	if _, exists := m.Threads[c.ThreadID]; exists {
 		return nil, Errorf(CodeThreadExists, "thread %s already exists", c.ThreadID)
 	}
 	return []Event{ThreadCreated{ThreadID: c.ThreadID, ProjectID: c.ProjectID,
-		Title: strings.TrimSpace(c.Title), Model: c.Model}}, nil
+		Title: strings.TrimSpace(c.Title), Model: c.Model, Provider: c.Provider, RuntimeMode: mode}}, nil
 }
 
 func decideDeleteThread(c DeleteThread, m *Model) ([]Event, error) {

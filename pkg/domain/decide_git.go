@@ -13,6 +13,12 @@ func decideCreateCheckpoint(c CreateCheckpoint, m *Model) ([]Event, error) {
 	if strings.TrimSpace(c.Ref) == "" {
 		return nil, Errorf(CodeInvalidCommand, "checkpoint ref is empty")
 	}
+	if c.Commit != "" && !validObjectID(c.Commit) {
+		return nil, Errorf(CodeInvalidCommand, "commit %q is not a git object id (40 or 64 lowercase hex digits)", c.Commit)
+	}
+	if err := checkFileChanges(c.Files); err != nil {
+		return nil, err
+	}
 	turn, ok := t.Turn(c.TurnID)
 	if !ok {
 		return nil, Errorf(CodeTurnNotFound, "turn %q not found in thread %s", c.TurnID, t.ID)
@@ -29,7 +35,7 @@ func decideCreateCheckpoint(c CreateCheckpoint, m *Model) ([]Event, error) {
 		}
 	}
 	return []Event{CheckpointCreated{ThreadID: t.ID, CheckpointID: c.CheckpointID, TurnID: turn.ID,
-		Ref: c.Ref, Files: c.Files}}, nil
+		Ref: c.Ref, Commit: c.Commit, Files: c.Files}}, nil
 }
 
 func decideRestoreCheckpoint(c RestoreCheckpoint, m *Model) ([]Event, error) {
@@ -41,7 +47,12 @@ func decideRestoreCheckpoint(c RestoreCheckpoint, m *Model) ([]Event, error) {
 	if !ok {
 		return nil, Errorf(CodeCheckpointNotFound, "checkpoint %q not found in thread %s", c.CheckpointID, t.ID)
 	}
-	return []Event{CheckpointRestored{ThreadID: t.ID, CheckpointID: cp.ID, TurnID: cp.TurnID, Ref: cp.Ref}}, nil
+	// Restoring the working tree is a git operation a host completes.
+	if err := newOperation(t, c.OperationID); err != nil {
+		return nil, err
+	}
+	return []Event{CheckpointRestored{ThreadID: t.ID, CheckpointID: cp.ID, TurnID: cp.TurnID, Ref: cp.Ref,
+		Commit: cp.Commit, OperationID: c.OperationID}}, nil
 }
 
 func decideCommit(c CommitChanges, m *Model) ([]Event, error) {

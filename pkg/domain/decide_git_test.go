@@ -11,8 +11,8 @@ func TestDecideCheckpoints(t *testing.T) {
 		domain.CheckpointCreated{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1"}})
 	runSpecs(t, []spec{
 		{name: "create after a turn", given: withDoneTurn,
-			when: domain.CreateCheckpoint{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1", Files: []string{"a.go"}},
-			then: []domain.Event{domain.CheckpointCreated{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1", Files: []string{"a.go"}}}},
+			when: domain.CreateCheckpoint{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1", Files: []domain.FileChange{{Path: "a.go", Kind: domain.FileModified}}},
+			then: []domain.Event{domain.CheckpointCreated{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1", Files: []domain.FileChange{{Path: "a.go", Kind: domain.FileModified}}}}},
 		{name: "create for a running turn", given: withTurn,
 			when: domain.CreateCheckpoint{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "r"}, err: domain.CodeThreadBusy},
 		{name: "create for an unknown turn", given: withDoneTurn,
@@ -27,8 +27,8 @@ func TestDecideCheckpoints(t *testing.T) {
 		{name: "create on unknown thread", when: domain.CreateCheckpoint{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "r"},
 			err: domain.CodeThreadNotFound},
 
-		{name: "restore", given: checkpointed, when: domain.RestoreCheckpoint{ThreadID: t1, CheckpointID: cp1},
-			then: []domain.Event{domain.CheckpointRestored{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1"}}},
+		{name: "restore", given: checkpointed, when: domain.RestoreCheckpoint{ThreadID: t1, CheckpointID: cp1, OperationID: op1},
+			then: []domain.Event{domain.CheckpointRestored{ThreadID: t1, CheckpointID: cp1, TurnID: u1, Ref: "refs/peon/cp1", OperationID: op1}}},
 		{name: "restore while running", given: cat(checkpointed, []domain.Event{turnStarted(t1, u2, m3), status(t1, running)}),
 			when: domain.RestoreCheckpoint{ThreadID: t1, CheckpointID: cp1}, err: domain.CodeThreadBusy},
 		{name: "restore while awaiting approval", given: withWork,

@@ -104,7 +104,7 @@ func (s *ingestScratch) apply(pid string, pe ProviderEvent) error {
 		}
 		s.open.toolCalls = append(s.open.toolCalls, e.ToolCallID)
 		s.events = append(s.events, ToolCallStarted{ThreadID: threadID, TurnID: turnID, ToolCallID: e.ToolCallID,
-			Name: e.Name, Input: e.Input, ProviderEventIDs: ids})
+			Name: e.Name, Kind: ToolKindOf(e.Kind), Input: e.Input, ProviderEventIDs: ids})
 	case ToolResult:
 		if !slices.Contains(s.open.toolCalls, e.ToolCallID) {
 			return Errorf(CodeToolCallNotFound, "no open tool call %q in turn %s", e.ToolCallID, turnID)
@@ -124,11 +124,16 @@ func (s *ingestScratch) apply(pid string, pe ProviderEvent) error {
 			s.events = append(s.events, ThreadStatusChanged{ThreadID: threadID, Status: StatusAwaitingApproval})
 		}
 	case TurnComplete:
+		if err := checkUsage(e.Usage); err != nil {
+			return err
+		}
 		s.end(turnEnd{event: TurnCompleted{ThreadID: threadID, TurnID: turnID, StopReason: e.StopReason,
 			Usage: e.Usage, ProviderEventIDs: ids}, status: StatusIdle})
 	case ProviderError:
 		s.end(turnEnd{event: TurnFailed{ThreadID: threadID, TurnID: turnID, Error: e.Message,
 			Retryable: e.Retryable, ProviderEventIDs: ids}, status: StatusError, lastError: e.Message})
+	case SessionStarted, SessionExited:
+		return s.applySession(pid, pe)
 	default:
 		return Errorf(CodeBadRequest, "unknown provider event %T", pe)
 	}

@@ -42,7 +42,7 @@ func TestDecideIngest(t *testing.T) {
 		{name: "tool call", given: withTurn,
 			when: ingest(u1, pe1, domain.ToolCall{ToolCallID: tc1, Name: "bash", Input: map[string]any{"cmd": "ls"}}),
 			then: []domain.Event{domain.ToolCallStarted{ThreadID: t1, TurnID: u1, ToolCallID: tc1, Name: "bash",
-				Input: map[string]any{"cmd": "ls"}, ProviderEventIDs: ids(pe1)}}},
+				Kind: domain.ToolKindOther, Input: map[string]any{"cmd": "ls"}, ProviderEventIDs: ids(pe1)}}},
 		{name: "tool call id used twice", given: withWork,
 			when: ingest(u1, "pe9", domain.ToolCall{ToolCallID: tc1, Name: "bash"}), err: domain.CodeInvalidCommand},
 		{name: "tool result", given: withWork,

@@ -10,7 +10,7 @@ func TestDecideProjects(t *testing.T) {
 	runSpecs(t, []spec{
 		{name: "create stores the cleaned path",
 			when: domain.CreateProject{ProjectID: p1, Name: " Peon ", Path: "/src/./peon/"},
-			then: []domain.Event{domain.ProjectCreated{ProjectID: p1, Name: "Peon", Path: pathPeon}}},
+			then: []domain.Event{domain.ProjectCreated{ProjectID: p1, Name: "Peon", Path: pathPeon, Host: domain.DefaultHost}}},
 		{name: "create with empty name", when: domain.CreateProject{ProjectID: p1, Name: "  ", Path: pathPeon},
 			err: domain.CodeInvalidCommand},
 		{name: "create with relative path", when: domain.CreateProject{ProjectID: p1, Name: "x", Path: "src/peon"},
@@ -26,7 +26,7 @@ func TestDecideProjects(t *testing.T) {
 		{name: "path of a deleted project is free again",
 			given: cat(withProject, []domain.Event{domain.ProjectDeleted{ProjectID: p1}}),
 			when:  domain.CreateProject{ProjectID: p2, Name: "x", Path: pathPeon},
-			then:  []domain.Event{domain.ProjectCreated{ProjectID: p2, Name: "x", Path: pathPeon}}},
+			then:  []domain.Event{domain.ProjectCreated{ProjectID: p2, Name: "x", Path: pathPeon, Host: domain.DefaultHost}}},
 
 		{name: "rename", given: withProject, when: domain.RenameProject{ProjectID: p1, Name: "Grunt"},
 			then: []domain.Event{domain.ProjectRenamed{ProjectID: p1, Name: "Grunt"}}},
@@ -66,7 +66,8 @@ func TestDecideProjects(t *testing.T) {
 func TestDecideThreads(t *testing.T) {
 	runSpecs(t, []spec{
 		{name: "create", given: withProject, when: domain.CreateThread{ThreadID: t1, ProjectID: p1, Title: "Fix the bug", Model: "claude"},
-			then: []domain.Event{threadCreated(t1, p1)}},
+			then: []domain.Event{domain.ThreadCreated{ThreadID: t1, ProjectID: p1, Title: "Fix the bug", Model: "claude",
+				RuntimeMode: domain.RuntimeApprovalRequired}}},
 		{name: "create in unknown project", when: domain.CreateThread{ThreadID: t1, ProjectID: p1},
 			err: domain.CodeProjectNotFound},
 		{name: "create in deleted project", given: cat(withProject, []domain.Event{domain.ProjectDeleted{ProjectID: p1}}),

@@ -26,6 +26,10 @@ const (
 	CodeTurnMismatch          Code = "turn_mismatch"
 	CodeStaleProviderEvent    Code = "stale_provider_event"
 	CodeCheckpointExists      Code = "checkpoint_exists"
+	// Contract 1.1: completing a git operation the thread never requested,
+	// and completing one that already ended with another outcome.
+	CodeGitOperationNotFound Code = "git_operation_not_found"
+	CodeGitOperationFinished Code = "git_operation_finished"
 )
 
 // DeciderError is the one error type of the domain: a stable Code plus a
@@ -76,4 +80,6 @@ var (
 	ErrTurnMismatch          = &DeciderError{Code: CodeTurnMismatch}
 	ErrStaleProviderEvent    = &DeciderError{Code: CodeStaleProviderEvent}
 	ErrCheckpointExists      = &DeciderError{Code: CodeCheckpointExists}
+	ErrGitOperationNotFound  = &DeciderError{Code: CodeGitOperationNotFound}
+	ErrGitOperationFinished  = &DeciderError{Code: CodeGitOperationFinished}
 )

@@ -57,11 +57,13 @@ const (
 	TypePushRequested          = "PushRequested"
 )
 
-// ProjectCreated: a project was registered; Path is stored cleaned.
+// ProjectCreated: a project was registered; Path is stored cleaned. Host
+// is absent in events recorded before contract 1.1 (read as DefaultHost).
 type ProjectCreated struct {
 	ProjectID string `json:"project_id"`
 	Name      string `json:"name"`
 	Path      string `json:"path"`
+	Host      string `json:"host,omitempty"`
 }
 
 // ProjectRenamed: a project's name changed.
@@ -75,12 +77,16 @@ type ProjectDeleted struct {
 	ProjectID string `json:"project_id"`
 }
 
-// ThreadCreated: a thread was opened in a project.
+// ThreadCreated: a thread was opened in a project. Provider (empty: the
+// host's default) and RuntimeMode are absent in events recorded before
+// contract 1.1 (RuntimeMode then reads as RuntimeApprovalRequired).
 type ThreadCreated struct {
-	ThreadID  string `json:"thread_id"`
-	ProjectID string `json:"project_id"`
-	Title     string `json:"title,omitempty"`
-	Model     string `json:"model,omitempty"`
+	ThreadID    string      `json:"thread_id"`
+	ProjectID   string      `json:"project_id"`
+	Title       string      `json:"title,omitempty"`
+	Model       string      `json:"model,omitempty"`
+	Provider    string      `json:"provider,omitempty"`
+	RuntimeMode RuntimeMode `json:"runtime_mode,omitempty"`
 }
 
 // ThreadDeleted: a thread was soft-deleted.
@@ -168,12 +174,15 @@ type ThinkingChunkReceived struct {
 	ProviderEventIDs []string `json:"provider_event_ids,omitempty"`
 }
 
-// ToolCallStarted: the agent began a tool call.
+// ToolCallStarted: the agent began a tool call. Kind is one of the ToolKind
+// constants (absent in events recorded before contract 1.1: read as
+// ToolKindOther).
 type ToolCallStarted struct {
 	ThreadID         string         `json:"thread_id"`
 	TurnID           string         `json:"turn_id"`
 	ToolCallID       string         `json:"tool_call_id"`
 	Name             string         `json:"name"`
+	Kind             string         `json:"kind,omitempty"`
 	Input            map[string]any `json:"input,omitempty"`
 	ProviderEventIDs []string       `json:"provider_event_ids,omitempty"`
 }
@@ -207,22 +216,29 @@ type PendingActionResolved struct {
 	Reason     string     `json:"reason,omitempty"`
 }
 
-// CheckpointCreated: a git snapshot was recorded for a turn.
+// CheckpointCreated: a git snapshot was recorded for a turn. Schema v2:
+// Files are structured changes against the previous checkpoint (v1 listed
+// bare paths; see upcastCheckpointCreatedV1) and Commit names the snapshot.
 type CheckpointCreated struct {
-	ThreadID     string   `json:"thread_id"`
-	CheckpointID string   `json:"checkpoint_id"`
-	TurnID       string   `json:"turn_id"`
-	Ref          string   `json:"ref"`
-	Files        []string `json:"files,omitempty"`
+	ThreadID     string       `json:"thread_id"`
+	CheckpointID string       `json:"checkpoint_id"`
+	TurnID       string       `json:"turn_id"`
+	Ref          string       `json:"ref"`
+	Commit       string       `json:"commit,omitempty"`
+	Files        []FileChange `json:"files,omitempty"`
 }
 
 // CheckpointRestored: the thread was rolled back to a checkpoint; turns,
-// messages and checkpoints after it are dropped from the model.
+// messages and checkpoints after it are dropped from the model. Since
+// contract 1.1 it also requests restoring the working tree: the git
+// operation OperationID (absent in earlier events, which requested none).
 type CheckpointRestored struct {
 	ThreadID     string `json:"thread_id"`
 	CheckpointID string `json:"checkpoint_id"`
 	TurnID       string `json:"turn_id"`
 	Ref          string `json:"ref"`
+	Commit       string `json:"commit,omitempty"`
+	OperationID  string `json:"operation_id,omitempty"`
 }
 
 // CommitRequested: the user asked for a commit (a pending git operation).

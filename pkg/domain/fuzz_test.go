@@ -20,6 +20,17 @@ func FuzzDecodeCommand(f *testing.F) {
 		}
 		_ = i
 	}
+	// Contract 1.1 shapes: bare and structured checkpoint files, a git
+	// outcome, a configure with present-but-empty fields.
+	for typ, doc := range map[string]string{
+		domain.TypeCreateCheckpoint: `{"thread_id":"t","turn_id":"u","ref":"r","commit":"` + sha1 + `","files":["a.go",` +
+			`{"path":"b","old_path":"c","kind":"renamed","additions":1,"deletions":2,"binary":true}]}`,
+		domain.TypeCompleteGitOperation: `{"thread_id":"t","operation_id":"o","status":"failed","error":"fatal: not a git repository"}`,
+		domain.TypeConfigureThread:      `{"thread_id":"t","title":"","runtime_mode":"full-access"}`,
+	} {
+		f.Add(uint8(indexOf(types, typ)), uint8(domain.JSON), []byte(doc))
+		f.Add(uint8(indexOf(types, typ)), uint8(domain.MessagePack), jsonToMsgpack(f, []byte(doc)))
+	}
 	f.Add(uint8(0), uint8(domain.MessagePack), []byte{0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Add(uint8(0), uint8(domain.MessagePack), []byte{0xdf, 0xff, 0xff, 0xff, 0xff})
 	f.Add(uint8(0), uint8(domain.MessagePack), []byte{0xc6, 0xff, 0xff, 0xff, 0xff})
@@ -51,6 +62,10 @@ func FuzzDecodeEvent(f *testing.F) {
 			f.Add(uint8(enc), b)
 		}
 	}
+	// A CheckpointCreated of schema v1, which the upcaster rewrites.
+	v1 := []byte(`{"type":"CheckpointCreated","v":1,"data":{"thread_id":"t","checkpoint_id":"c","turn_id":"u","ref":"r","files":["a.go"]}}`)
+	f.Add(uint8(domain.JSON), v1)
+	f.Add(uint8(domain.MessagePack), jsonToMsgpack(f, v1))
 	f.Add(uint8(domain.MessagePack), []byte{0xdd, 0xff, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, enc uint8, data []byte) {
 		e, err := domain.DecodeEvent(data, domain.Encoding(enc%2))

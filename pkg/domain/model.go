@@ -65,9 +65,10 @@ type GitOperationKind string
 
 // Git operation kinds.
 const (
-	GitCommit GitOperationKind = "commit"
-	GitBranch GitOperationKind = "branch"
-	GitPush   GitOperationKind = "push"
+	GitCommit  GitOperationKind = "commit"
+	GitBranch  GitOperationKind = "branch"
+	GitPush    GitOperationKind = "push"
+	GitRestore GitOperationKind = "restore" // contract 1.1: back to a checkpoint
 )
 
 // Model is the read model that events fold into. The decider folds an
@@ -120,11 +121,14 @@ func (m *Model) ProjectByPath(cleanPath string) (string, bool) {
 	return id, ok
 }
 
-// ProjectState is a project as the read model knows it.
+// ProjectState is a project as the read model knows it. Host names the
+// machine it lives on (contract 1.1; DefaultHost for projects recorded
+// before hosts existed).
 type ProjectState struct {
 	ID        string    `json:"id"`
 	Name      string    `json:"name"`
 	Path      string    `json:"path"`
+	Host      string    `json:"host"`
 	Deleted   bool      `json:"deleted"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -135,11 +139,20 @@ type ProjectState struct {
 // ThreadState is a thread as the read model knows it. Turns, messages, tool
 // calls, pending actions, checkpoints and git operations are kept in the
 // order they happened; the unexported maps index them by id.
+//
+// Contract 1.1: Provider is the agent the thread runs with (empty: the
+// host's default), RuntimeMode whether it asks first, Session the agent's
+// own session as it last reported it (nil until it reports one), and
+// UsageTotal the sum of every completed turn's usage.
 type ThreadState struct {
 	ID             string           `json:"id"`
 	ProjectID      string           `json:"project_id"`
 	Title          string           `json:"title"`
 	Model          string           `json:"model"`
+	Provider       string           `json:"provider"`
+	RuntimeMode    RuntimeMode      `json:"runtime_mode"`
+	Session        *Session         `json:"session,omitempty"`
+	UsageTotal     Usage            `json:"usage_total"`
 	Status         ThreadStatus     `json:"status"`
 	ActiveTurnID   string           `json:"active_turn_id"`
 	LastError      string           `json:"last_error"`
@@ -168,6 +181,7 @@ type ThreadState struct {
 func newThreadState(e ThreadCreated, at time.Time, seq uint64) *ThreadState {
 	return &ThreadState{
 		ID: e.ThreadID, ProjectID: e.ProjectID, Title: e.Title, Model: e.Model,
+		Provider: e.Provider, RuntimeMode: orDefaultMode(e.RuntimeMode),
 		Status: StatusIdle, CreatedAt: at, UpdatedAt: at, Seq: seq,
 		turns:       map[string]*Turn{},
 		messages:    map[string]*Message{},
@@ -263,11 +277,13 @@ func (m *Message) TextLen() int { return len(m.text) }
 // id is kept. Ids cannot contain '/', so it never collides with a real id.
 func ThinkingMessageID(id string) string { return id + "/thinking" }
 
-// ToolCallState is a tool call as the read model knows it.
+// ToolCallState is a tool call as the read model knows it. Kind is always
+// one of the ToolKind constants (ToolKindOther for calls recorded without).
 type ToolCallState struct {
 	ID     string         `json:"tool_call_id"`
 	TurnID string         `json:"turn_id"`
 	Name   string         `json:"name"`
+	Kind   string         `json:"kind"`
 	Input  map[string]any `json:"input,omitempty"`
 	Output string         `json:"output,omitempty"`
 	Status ToolCallStatus `json:"status"`
@@ -286,27 +302,40 @@ type PendingAction struct {
 	Seq         uint64     `json:"seq"`
 }
 
-// Checkpoint is a git snapshot recorded at the end of a turn.
+// Checkpoint is a git snapshot recorded at the end of a turn: Ref and Commit
+// name the snapshot, Files what changed since the previous checkpoint.
 type Checkpoint struct {
-	ID     string   `json:"checkpoint_id"`
-	TurnID string   `json:"turn_id"`
-	Ref    string   `json:"ref"`
-	Files  []string `json:"files,omitempty"`
-	Seq    uint64   `json:"seq"`
+	ID     string       `json:"checkpoint_id"`
+	TurnID string       `json:"turn_id"`
+	Ref    string       `json:"ref"`
+	Commit string       `json:"commit,omitempty"`
+	Files  []FileChange `json:"files,omitempty"`
+	Seq    uint64       `json:"seq"`
 }
 
 // GitOperation is a git operation the user asked for. Executing it is a side
-// effect outside the core; the model records the request.
+// effect outside the core (a host's); the model records the request and,
+// once the host reports it, the outcome: Status moves from requested to
+// completed (with SHA and Output) or failed (with Error). CheckpointID is
+// the checkpoint a restore goes back to.
 type GitOperation struct {
-	ID      string           `json:"operation_id"`
-	Kind    GitOperationKind `json:"kind"`
-	Status  string           `json:"status"`
-	Message string           `json:"message,omitempty"`
-	Branch  string           `json:"branch,omitempty"`
-	Base    string           `json:"base,omitempty"`
-	Remote  string           `json:"remote,omitempty"`
-	Seq     uint64           `json:"seq"`
+	ID           string           `json:"operation_id"`
+	Kind         GitOperationKind `json:"kind"`
+	Status       string           `json:"status"`
+	Message      string           `json:"message,omitempty"`
+	Branch       string           `json:"branch,omitempty"`
+	Base         string           `json:"base,omitempty"`
+	Remote       string           `json:"remote,omitempty"`
+	CheckpointID string           `json:"checkpoint_id,omitempty"`
+	SHA          string           `json:"sha,omitempty"`
+	Output       string           `json:"output,omitempty"`
+	Error        string           `json:"error,omitempty"`
+	Seq          uint64           `json:"seq"`
 }
 
-// GitOperationRequested is the status of a git operation nobody executed yet.
-const GitOperationRequested = "requested"
+// Git operation statuses: requested until a host reports the outcome.
+const (
+	GitOperationRequested = "requested"
+	GitStatusCompleted    = "completed"
+	GitStatusFailed       = "failed"
+)

@@ -57,7 +57,7 @@ func projectProjectEvent(m *Model, se StoredEvent) {
 			return
 		}
 		m.Projects[e.ProjectID] = &ProjectState{
-			ID: e.ProjectID, Name: e.Name, Path: e.Path,
+			ID: e.ProjectID, Name: e.Name, Path: e.Path, Host: orDefaultHost(e.Host),
 			CreatedAt: se.StoredAt, UpdatedAt: se.StoredAt, ThreadIDs: []string{}, Seq: se.Sequence,
 		}
 		m.activePaths[e.Path] = e.ProjectID
@@ -102,6 +102,7 @@ func projectThreadEvent(t *ThreadState, se StoredEvent) {
 	case TurnCompleted:
 		t.endTurn(e.TurnID, TurnStatusCompleted, se, e.ProviderEventIDs, func(tu *Turn) {
 			tu.StopReason, tu.Usage = e.StopReason, e.Usage
+			t.UsageTotal = addUsage(t.UsageTotal, e.Usage)
 		})
 	case TurnInterrupted:
 		t.endTurn(e.TurnID, TurnStatusInterrupted, se, nil, nil)
@@ -151,8 +152,8 @@ func projectThreadActivity(t *ThreadState, se StoredEvent) {
 	switch e := se.Event.(type) {
 	case ToolCallStarted:
 		turn := t.turnFor(e.TurnID, e.ProviderEventIDs)
-		c := &ToolCallState{ID: e.ToolCallID, TurnID: e.TurnID, Name: e.Name, Input: e.Input,
-			Status: ToolCallRunning, Seq: seq}
+		c := &ToolCallState{ID: e.ToolCallID, TurnID: e.TurnID, Name: e.Name, Kind: ToolKindOf(e.Kind),
+			Input: e.Input, Status: ToolCallRunning, Seq: seq}
 		t.ToolCalls = append(t.ToolCalls, c)
 		t.toolCalls[c.ID] = c
 		if turn != nil {
@@ -195,11 +196,14 @@ func projectThreadActivity(t *ThreadState, se StoredEvent) {
 			turn.openRequests = remove(turn.openRequests, p.RequestID)
 		}
 	case CheckpointCreated:
-		c := &Checkpoint{ID: e.CheckpointID, TurnID: e.TurnID, Ref: e.Ref, Files: e.Files, Seq: seq}
+		c := &Checkpoint{ID: e.CheckpointID, TurnID: e.TurnID, Ref: e.Ref, Commit: e.Commit, Files: e.Files, Seq: seq}
 		t.Checkpoints = append(t.Checkpoints, c)
 		t.checkpoints[c.ID] = c
 	case CheckpointRestored:
 		t.restore(e.CheckpointID)
+		if e.OperationID != "" {
+			t.addOperation(&GitOperation{ID: e.OperationID, Kind: GitRestore, CheckpointID: e.CheckpointID, Seq: seq})
+		}
 	case CommitRequested:
 		t.addOperation(&GitOperation{ID: e.OperationID, Kind: GitCommit, Message: e.Message, Seq: seq})
 	case BranchCreateRequested:
@@ -207,6 +211,8 @@ func projectThreadActivity(t *ThreadState, se StoredEvent) {
 		t.LastBranch = e.Name
 	case PushRequested:
 		t.addOperation(&GitOperation{ID: e.OperationID, Kind: GitPush, Branch: e.Branch, Remote: e.Remote, Seq: seq})
+	default:
+		projectHostEvent(t, se)
 	}
 }
 

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 
@@ -34,26 +35,34 @@ func genCommand(t *rapid.T, m *domain.Model) domain.Command {
 	req := func() string { return id("request", "r1", "r2", "r3") }
 	pid := func() string { return fmt.Sprintf("pe%d", rapid.IntRange(1, 40).Draw(t, "pid")) }
 	provider := func() domain.ProviderEvent {
-		switch rapid.IntRange(0, 9).Draw(t, "provider") {
+		switch rapid.IntRange(0, 12).Draw(t, "provider") {
 		case 0, 1, 2:
 			return domain.TextDelta{MessageID: msg(), Delta: rapid.StringN(0, 5, -1).Draw(t, "delta")}
 		case 3:
 			return domain.ThinkingDelta{MessageID: msg(), Delta: "…"}
 		case 4:
-			return domain.ToolCall{ToolCallID: tool(), Name: "bash", Input: map[string]any{"n": int64(rapid.IntRange(-3, 3).Draw(t, "n"))}}
+			return domain.ToolCall{ToolCallID: tool(), Name: "bash", Kind: id("kind", "", "command", "file_read", "shell"),
+				Input: map[string]any{"n": int64(rapid.IntRange(-3, 3).Draw(t, "n"))}}
 		case 5:
 			return domain.ToolResult{ToolCallID: tool(), Output: "o"}
 		case 6, 7:
 			return domain.AwaitingApproval{RequestID: req(), ToolCallID: tool()}
 		case 8:
 			return domain.TurnComplete{StopReason: "end_turn"}
+		case 10:
+			return domain.TurnComplete{StopReason: "end_turn", Usage: genUsage(t)}
+		case 11:
+			return domain.SessionStarted{SessionID: id("session", "s1", "s2"), Model: "m", Host: id("host", "", "local")}
+		case 12:
+			return domain.SessionExited{ExitCode: rapid.IntRange(-9, 2).Draw(t, "exit"), Error: "gone"}
 		default:
 			return domain.ProviderError{Message: "boom"}
 		}
 	}
-	switch rapid.IntRange(0, 20).Draw(t, "command") {
+	op := func() string { return id("op", "o1", "o2", "o3", "o4") }
+	switch rapid.IntRange(0, 24).Draw(t, "command") {
 	case 0:
-		return domain.CreateProject{ProjectID: project(), Name: "n", Path: id("path", "/a", "/a/", "/b", "/a/../b")}
+		return domain.CreateProject{ProjectID: project(), Name: "n", Path: id("path", "/a", "/a/", "/b", "/a/../b"), Host: id("host", "", "studio")}
 	case 1:
 		if rapid.IntRange(0, 3).Draw(t, "rarely") > 0 {
 			return domain.CreateProject{ProjectID: project(), Name: "n", Path: "/a"}
@@ -62,7 +71,8 @@ func genCommand(t *rapid.T, m *domain.Model) domain.Command {
 	case 2:
 		return domain.RenameProject{ProjectID: project(), Name: id("name", "n", "m")}
 	case 3:
-		return domain.CreateThread{ThreadID: thread(), ProjectID: project()}
+		return domain.CreateThread{ThreadID: thread(), ProjectID: project(), Provider: id("provider", "", "codex"),
+			RuntimeMode: domain.RuntimeMode(id("mode", "", "full-access", "approval-required"))}
 	case 4:
 		return domain.DeleteThread{ThreadID: thread()}
 	case 5:
@@ -83,16 +93,69 @@ func genCommand(t *rapid.T, m *domain.Model) domain.Command {
 			c.Events = append(c.Events, domain.ProviderEventBatchItem{ProviderEventID: pid(), Event: domain.ProviderEventEnvelope{ProviderEvent: provider()}})
 		}
 		return c
-	case 13:
+	case 13, 23:
 		th := thread()
-		return domain.CreateCheckpoint{ThreadID: th, CheckpointID: id("cp", "cp1", "cp2", "cp3"), TurnID: lastTurn(th), Ref: "r"}
+		return domain.CreateCheckpoint{ThreadID: th, CheckpointID: id("cp", "cp1", "cp2", "cp3"), TurnID: lastTurn(th), Ref: "r",
+			Commit: id("commit", "", sha1), Files: genFiles(t)}
 	case 14:
-		return domain.RestoreCheckpoint{ThreadID: thread(), CheckpointID: id("cp", "cp1", "cp2", "cp3")}
+		return domain.RestoreCheckpoint{ThreadID: thread(), CheckpointID: id("cp", "cp1", "cp2", "cp3"), OperationID: op()}
 	case 15:
-		return domain.CommitChanges{ThreadID: thread(), OperationID: id("op", "o1", "o2", "o3", "o4"), Message: "m"}
+		return domain.CommitChanges{ThreadID: thread(), OperationID: op(), Message: "m"}
+	case 21:
+		c := domain.ConfigureThread{ThreadID: thread()}
+		if rapid.Bool().Draw(t, "title?") {
+			c.Title = str(id("title", "", "a", "b"))
+		}
+		if rapid.Bool().Draw(t, "model?") {
+			c.Model = str(id("model", "", "opus"))
+		}
+		if rapid.Bool().Draw(t, "provider?") {
+			c.Provider = str(id("provider", "", "codex", "bad name"))
+		}
+		if rapid.Bool().Draw(t, "mode?") {
+			c.RuntimeMode = mode(domain.RuntimeMode(id("mode", "full-access", "approval-required", "")))
+		}
+		return c
+	case 22:
+		c := domain.CompleteGitOperation{ThreadID: thread(), OperationID: op(), Status: id("status", "completed", "failed", "running")}
+		if c.Status == domain.GitStatusFailed {
+			c.Error = id("error", "rejected", "")
+		} else {
+			c.SHA, c.Output = id("sha", sha1, ""), id("output", "", "ok")
+		}
+		return c
 	default:
-		return domain.CreateBranch{ThreadID: thread(), OperationID: id("op", "o1", "o2", "o3", "o4"), Name: "b"}
+		return domain.CreateBranch{ThreadID: thread(), OperationID: op(), Name: "b"}
 	}
+}
+
+func genUsage(t *rapid.T) domain.Usage {
+	n := func(label string) int64 { return int64(rapid.IntRange(-1, 1000).Draw(t, label)) }
+	return domain.Usage{InputTokens: n("in"), OutputTokens: n("out"), CacheReadTokens: n("cache_read"),
+		CacheWriteTokens: n("cache_write"), ReasoningTokens: n("reasoning"), CostUSD: rapid.Float64Range(-0.5, 2).Draw(t, "cost")}
+}
+
+// genFiles draws a checkpoint's file list, now and then an invalid one.
+func genFiles(t *rapid.T) []domain.FileChange {
+	var files []domain.FileChange
+	for i := range rapid.IntRange(0, 3).Draw(t, "files") {
+		f := domain.FileChange{Path: fmt.Sprint("dir/f", i, ".go"),
+			Kind:      domain.FileChangeKind(rapid.SampledFrom([]string{"added", "modified", "deleted", "renamed"}).Draw(t, "kind")),
+			Additions: int64(rapid.IntRange(0, 50).Draw(t, "additions")), Deletions: int64(rapid.IntRange(0, 50).Draw(t, "deletions"))}
+		if f.Kind == domain.FileRenamed {
+			f.OldPath = fmt.Sprint("old", i, ".go")
+		}
+		switch rapid.IntRange(0, 15).Draw(t, "corrupt") {
+		case 0:
+			f.Path = "/abs"
+		case 1:
+			f.Kind = "copied"
+		case 2:
+			f.Additions = -1
+		}
+		files = append(files, f)
+	}
+	return files
 }
 
 // checkInvariants asserts what no sequence of accepted commands may break.
@@ -151,6 +214,37 @@ func checkInvariants(t *rapid.T, m *domain.Model) {
 				t.Fatalf("thread %s: message %s streams outside the active turn", th.ID, msg.ID)
 			}
 		}
+		checkHostInvariants(t, th)
+	}
+}
+
+// checkHostInvariants asserts what contract 1.1 promises a UI about a thread
+// record: closed sets of kinds and statuses, and sane totals.
+func checkHostInvariants(t *rapid.T, th *domain.ThreadState) {
+	if th.RuntimeMode != domain.RuntimeApprovalRequired && th.RuntimeMode != domain.RuntimeFullAccess {
+		t.Fatalf("thread %s: runtime mode %q", th.ID, th.RuntimeMode)
+	}
+	for _, c := range th.ToolCalls {
+		if domain.ToolKindOf(c.Kind) != c.Kind {
+			t.Fatalf("thread %s: tool call %s has kind %q", th.ID, c.ID, c.Kind)
+		}
+	}
+	for _, o := range th.GitOperations {
+		switch {
+		case o.Status == domain.GitOperationRequested && o.SHA == "" && o.Error == "":
+		case o.Status == domain.GitStatusCompleted && o.Error == "":
+		case o.Status == domain.GitStatusFailed && o.Error != "" && o.SHA == "":
+		default:
+			t.Fatalf("thread %s: git operation %+v", th.ID, o)
+		}
+	}
+	if s := th.Session; s != nil && s.Status != domain.SessionStatusActive && s.Status != domain.SessionStatusExited {
+		t.Fatalf("thread %s: session %+v", th.ID, s)
+	}
+	u := th.UsageTotal
+	if u.InputTokens < 0 || u.OutputTokens < 0 || u.CacheReadTokens < 0 || u.CacheWriteTokens < 0 || u.ReasoningTokens < 0 ||
+		u.CostUSD < 0 || math.IsInf(u.CostUSD, 0) || math.IsNaN(u.CostUSD) {
+		t.Fatalf("thread %s: usage total %+v", th.ID, u)
 	}
 }
 

@@ -81,10 +81,11 @@ type ProviderError struct {
 
 // SessionStarted says the agent opened (or resumed) its own session for the
 // thread: SessionID is what the next turn resumes (Claude Code's session_id,
-// the Codex thread id).
+// the Codex thread id). Host, optional, names the host that runs it.
 type SessionStarted struct {
 	SessionID string `json:"session_id" required:"true"`
 	Model     string `json:"model,omitempty"`
+	Host      string `json:"host,omitempty"`
 }
 
 // SessionExited says the agent's process ended outside a normal turn end

@@ -51,10 +51,38 @@ func foldedSize(e Event, encoded int) int {
 		return 2*len(ev.Delta) + 16
 	case ThreadStatusChanged, ThreadSelected, MessageCompleted, TurnCompleted:
 		return 16 // fields changed in place
+	case ThreadConfigured, AgentSessionStarted, AgentSessionExited, GitOperationCompleted, GitOperationFailed:
+		return hostFoldedSize(ev)
 	}
 	// Events that create objects (turns, messages, tool calls, requests,
 	// checkpoints) or keep their payload: its Go structs, map entries and
 	// indexes. Measured: a tool call with a small input map takes ~800
 	// bytes beyond its encoding.
 	return encoded + 800
+}
+
+// hostFoldedSize is what the contract 1.1 events that change a thread in
+// place add: the strings they keep (a session also allocates its record;
+// the one it replaces is not credited back, a small overcharge per session).
+func hostFoldedSize(e Event) int {
+	const sessionSize = 128 // the Session struct and its pointer
+	switch ev := e.(type) {
+	case ThreadConfigured:
+		n := 16
+		for _, p := range []*string{ev.Title, ev.Model, ev.Provider} {
+			if p != nil {
+				n += len(*p)
+			}
+		}
+		return n
+	case AgentSessionStarted:
+		return sessionSize + len(ev.SessionID) + len(ev.Model) + len(ev.Host)
+	case AgentSessionExited:
+		return 16 + len(ev.Error)
+	case GitOperationCompleted:
+		return 16 + len(ev.SHA) + len(ev.Output)
+	case GitOperationFailed:
+		return 16 + len(ev.Error)
+	}
+	return 16
 }

@@ -3,6 +3,7 @@ package domain_test
 import (
 	"fmt"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,24 @@ func TestFoldedSizeTracksTheHeap(t *testing.T) {
 		}
 		return events
 	}
+	hostWork := func(th string, n int) []domain.Event {
+		tu, op := fmt.Sprint("u", n), fmt.Sprint("op", n)
+		files := make([]domain.FileChange, 10)
+		for i := range files {
+			files[i] = domain.FileChange{Path: fmt.Sprintf("src/pkg%d/file%d.go", n, i), Kind: domain.FileModified, Additions: 3}
+		}
+		return []domain.Event{
+			domain.TurnStarted{ThreadID: th, TurnID: tu, MessageID: "m" + tu, Text: "go"},
+			domain.AgentSessionStarted{ThreadID: th, TurnID: tu, SessionID: fmt.Sprint("session-", n), Model: "opus", Host: "local",
+				ProviderEventIDs: []string{fmt.Sprint("s", n)}},
+			domain.TurnCompleted{ThreadID: th, TurnID: tu, Usage: domain.Usage{InputTokens: 10, CostUSD: 0.01}},
+			domain.CheckpointCreated{ThreadID: th, CheckpointID: "cp" + tu, TurnID: tu, Ref: "refs/peon/checkpoints/" + th + "/" + tu,
+				Commit: strings.Repeat("a", 40), Files: files},
+			domain.CommitRequested{ThreadID: th, OperationID: op, Message: "fix"},
+			domain.GitOperationCompleted{ThreadID: th, OperationID: op, SHA: strings.Repeat("b", 40), Output: strings.Repeat("o", 2048)},
+			domain.ThreadConfigured{ThreadID: th, Model: str(fmt.Sprint("model-", n))},
+		}
+	}
 	for _, tc := range []struct {
 		name  string
 		turns func(th string, n int) []domain.Event
@@ -55,6 +74,7 @@ func TestFoldedSizeTracksTheHeap(t *testing.T) {
 		{"streamed text", func(th string, n int) []domain.Event { return turn(th, n, false) }, 40},
 		{"ingested text with provider event ids", func(th string, n int) []domain.Event { return turn(th, n, true) }, 40},
 		{"tool calls", toolCalls, 20},
+		{"sessions, checkpoints and git outcomes", hostWork, 20},
 		{"one long active turn of ingested text", func(th string, n int) []domain.Event {
 			events := turn(th, 0, true)
 			if n > 0 {

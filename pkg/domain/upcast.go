@@ -24,6 +24,9 @@ var upcasters = []upcaster{
 		}
 		return d
 	}},
+	// CheckpointCreated v1 listed files as bare paths; v2 lists structured
+	// changes (contract 1.1).
+	{eventType: TypeCheckpointCreated, from: 1, apply: upcastCheckpointCreatedV1},
 }
 
 // upcast brings event data from version from to version to.

@@ -29,6 +29,8 @@ var createdIDs = map[string][][2]string{
 	domain.TypeCommitChanges:    {{"OperationID", "operation_id"}},
 	domain.TypeCreateBranch:     {{"OperationID", "operation_id"}},
 	domain.TypePushBranch:       {{"OperationID", "operation_id"}},
+	// Restoring a checkpoint is a git operation too (contract 1.1).
+	domain.TypeRestoreCheckpoint: {{"OperationID", "operation_id"}},
 }
 
 // fill assigns a command id when absent and derives every id the command

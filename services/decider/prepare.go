@@ -149,6 +149,10 @@ func threadOf(cmd domain.Command) string {
 		return c.ThreadID
 	case domain.PushBranch:
 		return c.ThreadID
+	case domain.ConfigureThread:
+		return c.ThreadID
+	case domain.CompleteGitOperation:
+		return c.ThreadID
 	}
 	return ""
 }
