@@ -170,7 +170,7 @@ func TestBrowserDrivesATurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Send(t, domain.CreateCheckpoint{ThreadID: th.ID, TurnID: turn, Ref: "refs/peon/checkpoints/" + th.ID + "/" + turn,
-		Files: []string{"handler.go"}})
+		Files: []domain.FileChange{{Path: "handler.go", Kind: domain.FileModified, Additions: 3, Deletions: 1}}})
 	err = chromedp.Do(ctx,
 		waitText(ctx, `.changes`, "1 file changed"),
 		chromedp.SendKeys(chromedp.CSS(`.git input[name=message]`), "Fix the double read"),
