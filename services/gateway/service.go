@@ -80,6 +80,7 @@ func (s *Service) Handler() http.Handler {
 		}
 	}
 	mux.HandleFunc("GET /v1/whoami", s.whoami)
+	mux.HandleFunc("GET /v1/openapi.yaml", serveOpenAPI)
 	console, _ := fs.Sub(consoleFiles, "console")
 	mux.Handle("GET /", http.FileServerFS(console))
 	return s.cors(securityHeaders(mux))

@@ -364,7 +364,7 @@ class ThreadView {
         this.renderHead();
         break;
       case "ThreadConfigured": Object.assign(this.info, e); this.renderHead(); break;
-      case "SessionStarted": this.info.session = { session_id: e.session_id, status: "active" }; this.renderHead(); break;
+      case "AgentSessionStarted": this.info.session = { session_id: e.session_id, status: "active" }; this.renderHead(); break;
       case "CheckpointCreated": this.checkpointCreated(e); break;
       case "CheckpointRestored": this.restored(e); break;
       case "CommitRequested": this.op(e.operation_id, { kind: "commit", detail: e.message }); break;
