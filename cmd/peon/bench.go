@@ -38,28 +38,33 @@ var (
 	quickRun = benchSizes{raw: 10_000, streamDeltas: 10_000, rebuild: 20_000, memEvents: 8_000, memThreads: 500, commandFor: 1500 * time.Millisecond, clients: []int{1, 16}, instances: []int{1}, streamThreads: []int{1, 100}}
 )
 
-// runBench runs the load generator and prints each figure beside its raw
+// benchCmd runs the load generator and prints each figure beside its raw
 // JetStream baseline measured in the same run. By default it runs on its
 // own embedded server with Peon's services in-process; with --nats-url it
 // drives an already running Peon (raw, commands and stream scenarios only:
 // they add bench projects and a scratch stream to that deployment).
-func runBench(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags("bench")
-	quick := fs.Bool("quick", false, "a short run of every scenario (under a minute)")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	syncAlways := fs.Bool("sync-always", false, "fsync every write (the production setting)")
-	only := fs.String("scenarios", "raw,commands,stream,rebuild,memory", "scenarios to run")
-	dataDir := fs.String("data-dir", "", "JetStream directory (default: a temporary one)")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and services) to this file")
-	rebuildEvents := fs.Int("rebuild-events", 0, "events the rebuild scenario replays (default 1000000, 20000 with --quick)")
-	external := fs.String("nats-url", "", "drive a running Peon at this URL (admin credentials) instead of an embedded one")
-	partitions := fs.Int("transcript-partitions", 1, "split the transcript projection this many ways (embedded server only)")
-	projectors := fs.Int("projectors", 1, "projector instances to run (embedded server only)")
-	streamDeciders := fs.Int("stream-deciders", 1, "decider instances during the stream scenario (embedded server only)")
-	rssOf := fs.String("rss", "", "with --nats-url: report the resident memory of these local processes after the run, as name=pid,name=pid")
-	if err := parse(fs, args, env.stderr); err != nil {
-		return err
-	}
+type benchCmd struct {
+	Quick                bool   `help:"a short run of every scenario (under a minute)"`
+	JSON                 bool   `name:"json" help:"print the report as JSON"`
+	SyncAlways           bool   `help:"fsync every write (the production setting)"`
+	Scenarios            string `default:"raw,commands,stream,rebuild,memory" help:"scenarios to run, comma-separated"`
+	DataDir              string `placeholder:"DIR" help:"JetStream directory (default: a temporary one)"`
+	CPUProfile           string `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the whole run (server and services) to this file"`
+	RebuildEvents        int    `help:"events the rebuild scenario replays (default 1000000, 20000 with --quick)"`
+	NATSURL              string `name:"nats-url" placeholder:"URL" help:"drive a running Peon at this URL (admin credentials) instead of an embedded one"`
+	TranscriptPartitions int    `default:"1" help:"split the transcript projection this many ways (embedded server only)"`
+	Projectors           int    `default:"1" help:"projector instances to run (embedded server only)"`
+	StreamDeciders       int    `default:"1" help:"decider instances during the stream scenario (embedded server only)"`
+	RSS                  string `name:"rss" placeholder:"NAME=PID,..." help:"with --nats-url: report the resident memory of these local processes after the run"`
+}
+
+func (c *benchCmd) Run(ctx context.Context, env *environment) error {
+	return runBench(ctx, env, c)
+}
+
+func runBench(ctx context.Context, env *environment, c *benchCmd) error {
+	quick, asJSON, syncAlways, only, dataDir, cpuProfile := &c.Quick, &c.JSON, &c.SyncAlways, &c.Scenarios, &c.DataDir, &c.CPUProfile
+	rebuildEvents, external, partitions, projectors, streamDeciders, rssOf := &c.RebuildEvents, &c.NATSURL, &c.TranscriptPartitions, &c.Projectors, &c.StreamDeciders, &c.RSS
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -115,7 +120,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 	defer srv.Shutdown()
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
 		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
-	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, streamDeciders: *streamDeciders, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
+	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, streamDeciders: *streamDeciders, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: newProgress(env, "bench")}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
 		return err
@@ -125,7 +130,7 @@ func runBench(ctx context.Context, env *environment, args []string) error {
 
 // runBenchExternal drives a running deployment: its services, its instances.
 func runBenchExternal(ctx context.Context, env *environment, url string, run map[string]bool, sizes benchSizes, asJSON bool, pids map[string]int) error {
-	b := &benchStack{url: url, external: true, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: env.stderr}
+	b := &benchStack{url: url, external: true, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: newProgress(env, "bench")}
 	defer b.stopAll()
 	var err error
 	if b.admin, err = nats.Connect(url); err != nil {
@@ -167,7 +172,7 @@ func (b *benchStack) report(ctx context.Context, env *environment, run map[strin
 	}
 	report.Duration = time.Since(start).Round(time.Second).String()
 	compare(report, sizes)
-	fmt.Fprintln(env.stderr)
+	b.progress.done()
 	if asJSON {
 		return printReply(env.stdout, report, nil)
 	}
@@ -186,7 +191,7 @@ type benchStack struct {
 	streamDeciders int
 	pids           map[string]int // external processes whose memory is reported
 	log            *slog.Logger
-	progress       io.Writer
+	progress       *progress
 	admin          *nats.Conn
 	js             jetstream.JetStream
 	stops          map[string]func()
@@ -220,7 +225,11 @@ func (b *benchStack) start(ctx context.Context) error {
 			return ingest.New(nc, ingest.Config{Instance: "bench"}, b.log)
 		})
 	}
-	time.Sleep(200 * time.Millisecond) // let the services subscribe
+	for name, n := range map[string]int{contract.DeciderService: 1, "peon-projector": max(b.projectors, 1), contract.QueryService: 1, "peon-provider-ingest": 1} {
+		if err := waitInstances(ctx, b.admin, name, n); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -259,9 +268,9 @@ func (b *benchStack) addDecider(cfg decider.Config) *decider.Service {
 
 // setDeciders starts or stops decider instances until n run (embedded
 // stack only; a running deployment keeps what it has).
-func (b *benchStack) setDeciders(n int) {
+func (b *benchStack) setDeciders(ctx context.Context, n int) error {
 	if b.external {
-		return
+		return nil
 	}
 	for len(b.deciders) < n {
 		b.addDecider(decider.Config{})
@@ -271,7 +280,7 @@ func (b *benchStack) setDeciders(n int) {
 		b.deciders[last]()
 		b.deciders = b.deciders[:last]
 	}
-	time.Sleep(100 * time.Millisecond) // let new instances subscribe
+	return waitInstances(ctx, b.admin, contract.DeciderService, n)
 }
 
 func (b *benchStack) stopDeciders() {
@@ -292,7 +301,7 @@ func (b *benchStack) stopAll() {
 }
 
 func (b *benchStack) say(format string, args ...any) {
-	fmt.Fprintf(b.progress, "\r\033[K"+format, args...)
+	b.progress.say(format, args...)
 }
 
 func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes benchSizes, r *loadgen.Report) error {
@@ -309,10 +318,9 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 	}
 	if run["commands"] {
 		for _, instances := range sizes.instances {
-			for !b.external && len(b.deciders) < instances {
-				b.addDecider(decider.Config{})
+			if err := b.setDeciders(ctx, max(instances, len(b.deciders))); err != nil {
+				return err
 			}
-			time.Sleep(100 * time.Millisecond)
 			for _, clients := range sizes.clients {
 				name := fmt.Sprintf("commands.c%d_i%d", clients, instances)
 				if b.external {
@@ -331,7 +339,9 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		}
 	}
 	if run["stream"] {
-		b.setDeciders(b.streamDeciders)
+		if err := b.setDeciders(ctx, b.streamDeciders); err != nil {
+			return err
+		}
 		for _, threads := range sizes.streamThreads {
 			b.say("stream: %d deltas on %d threads", sizes.streamDeltas, threads)
 			if err := loadgen.Stream(ctx, b.admin, threads, sizes.streamDeltas, r); err != nil {
@@ -371,7 +381,9 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		b.stopDeciders()
 		const limit = 64 << 20
 		svc := b.addDecider(decider.Config{CacheBytes: limit})
-		time.Sleep(100 * time.Millisecond)
+		if err := waitInstances(ctx, b.admin, contract.DeciderService, 1); err != nil {
+			return err
+		}
 		b.say("memory: %d events over %d threads through one decider (cache limit 64 MiB)", sizes.memEvents, sizes.memThreads)
 		err := loadgen.Memory(ctx, b.admin, sizes.memEvents, sizes.memThreads, limit, func() int64 { return svc.Stats().CachedBytes }, r)
 		if err != nil {

@@ -2,74 +2,121 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/peonhq/peon/internal/embednats"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/simulator"
+	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/ingest"
+	"github.com/peonhq/peon/services/projector"
+	"github.com/peonhq/peon/services/query"
 	"golang.org/x/sync/errgroup"
 )
 
-// runDev runs everything in one process on an embedded NATS server.
-func runDev(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags("dev")
-	c := env.addConnFlags(fs)
-	r := addRoleFlags(fs)
-	listen := fs.String("listen", "127.0.0.1:4222", "address of the embedded NATS server's client listener")
-	cache, _ := os.UserCacheDir()
-	dataDir := fs.String("data-dir", filepath.Join(cache, "peon", "dev"), "where JetStream keeps its files")
-	demo := fs.Bool("demo", false, "also run simulated agents, so threads stream")
-	demoThreads := fs.Int("demo-threads", 3, "threads the demo plays")
-	syncAlways := fs.Bool("sync-always", false, "fsync every write before acknowledging it (as production does)")
-	maxMemMB := fs.Int64("max-memory-mb", 256, "JetStream memory storage limit, MiB")
-	maxStoreMB := fs.Int64("max-store-mb", 4096, "JetStream file storage limit, MiB")
-	if err := parse(fs, args, env.stderr); err != nil {
-		return err
-	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	if err := r.validate(); err != nil {
-		return err
-	}
-	host, portText, err := net.SplitHostPort(*listen)
+// The embedded server's defaults.
+const (
+	devListen      = "127.0.0.1:4222"
+	devDemoThreads = 3
+	devMaxMemoryMB = 256
+	devMaxStoreMB  = 4096
+)
+
+// devCmd runs everything in one process on an embedded NATS server. In one
+// process the cache flags size both the decider's and the projector's cache.
+type devCmd struct {
+	Log         logFlags     `embed:""`
+	Inst        instanceFlag `embed:""`
+	Listen      string       `default:"${dev_listen}" placeholder:"HOST:PORT" help:"the embedded server's client listener (port -1: any free port)"`
+	DataDir     string       `default:"${dev_data_dir}" placeholder:"DIR" help:"where JetStream keeps its files; locked while peon dev runs, and a restart on it resumes"`
+	Demo        bool         `help:"also run simulated agents on a few threads"`
+	DemoThreads int          `default:"${dev_demo_threads}" help:"threads the demo plays"`
+	SyncAlways  bool         `help:"fsync every write before acknowledging it (as production does)"`
+	MaxMemoryMB int64        `name:"max-memory-mb" default:"${dev_max_memory_mb}" help:"JetStream memory storage limit, MiB"`
+	MaxStoreMB  int64        `name:"max-store-mb" default:"${dev_max_store_mb}" help:"JetStream file storage limit, MiB"`
+	Decider     deciderFlags `embed:""`
+	Ingest      ingestFlags  `embed:""`
+}
+
+// listenAddr splits --listen.
+func (c *devCmd) listenAddr() (string, int, error) {
+	host, portText, err := net.SplitHostPort(c.Listen)
 	port, perr := strconv.Atoi(portText)
 	if err != nil || perr != nil || port < -1 || port > 65535 {
-		return usagef("--listen %q is not host:port", *listen)
+		return "", 0, fmt.Errorf("--listen %q is not host:port", c.Listen)
 	}
-	if *demoThreads < 1 || *maxMemMB < 1 || *maxStoreMB < 1 {
-		return usagef("--demo-threads, --max-memory-mb and --max-store-mb must be positive")
+	return host, port, nil
+}
+
+func (c *devCmd) check() []error {
+	errs := c.Log.check()
+	if _, _, err := c.listenAddr(); err != nil {
+		errs = append(errs, err)
 	}
-	if err := os.MkdirAll(*dataDir, 0o755); err != nil {
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("--data-dir is empty"))
+	}
+	if c.DemoThreads < 1 {
+		errs = append(errs, fmt.Errorf("--demo-threads %d must be at least 1", c.DemoThreads))
+	}
+	if c.MaxMemoryMB < 1 {
+		errs = append(errs, fmt.Errorf("--max-memory-mb %d must be at least 1", c.MaxMemoryMB))
+	}
+	if c.MaxStoreMB < 1 {
+		errs = append(errs, fmt.Errorf("--max-store-mb %d must be at least 1", c.MaxStoreMB))
+	}
+	errs = append(errs, c.Decider.check()...)
+	return append(errs, c.Ingest.check()...)
+}
+
+func (c *devCmd) Run(ctx context.Context, env *environment) error {
+	if err := problems(c.check()...); err != nil {
+		return err
+	}
+	host, port, _ := c.listenAddr()
+	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
-	log := c.logger(env.stderr)
-	srv, err := embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: *dataDir, Name: "peon-dev",
-		SyncAlways: *syncAlways, MaxMemory: *maxMemMB << 20, MaxStore: *maxStoreMB << 20})
+	unlock, err := embednats.LockDir(c.DataDir)
+	var held *embednats.HeldError
+	if errors.As(err, &held) {
+		return fmt.Errorf("%w: is another peon dev running? Stop it, or give this one another --data-dir", err)
+	}
 	if err != nil {
-		return unavailableError{err}
+		return err
+	}
+	defer unlock()
+	log := c.Log.logger(env)
+	srv, err := embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: c.DataDir, Name: "peon-dev",
+		SyncAlways: c.SyncAlways, MaxMemory: c.MaxMemoryMB << 20, MaxStore: c.MaxStoreMB << 20})
+	if err != nil {
+		return err
 	}
 	defer func() {
 		srv.Shutdown()
 		srv.WaitForShutdown()
-		log.Info("embedded NATS server stopped; data kept", "data_dir", *dataDir)
+		log.Info("embedded NATS server stopped; data kept", "data_dir", c.DataDir)
 	}()
-	c.url = srv.ClientURL()
+	local := natsFlags{Server: srv.ClientURL()}
 
-	admin, js, err := c.connectJS("setup")
+	admin, js, err := local.connectJS("setup", c.Inst.Instance)
 	if err != nil {
 		return err
 	}
+	defer admin.Close()
 	// One process hands over to nobody: a short ack wait keeps the wait
 	// for a previous run's unacked provider events (see provision.IngestTiming) short.
 	err = provision.Run(ctx, js, provision.Options{IngestTiming: provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}})
-	admin.Close()
 	if err != nil {
 		return err
 	}
@@ -81,43 +128,105 @@ func runDev(ctx context.Context, env *environment, args []string) error {
 			drain(nc)
 		}
 	}()
-	for _, role := range []string{"decider", "projector", "query", "provider-ingest"} {
-		nc, err := c.connect(role)
+	var services []started
+	start := func(role, name string, build func(*nats.Conn, *slog.Logger) (service, error)) error {
+		nc, err := local.connect(role, c.Inst.Instance)
 		if err != nil {
 			return err
 		}
 		conns = append(conns, nc)
-		svc, err := newService(role, nc, c, r, log.With("role", role))
+		svc, err := build(nc, log.With("role", role))
 		if err != nil {
 			return err
 		}
+		services = append(services, started{name: name, svc: svc})
 		g.Go(func() error { return svc.Run(gctx) })
+		return nil
 	}
-	if *demo {
-		nc, err := c.connect("simulate")
+	instance := c.Inst.Instance
+	projectorFlags := projectorFlags{CacheEntries: c.Decider.CacheEntries, CacheMB: c.Decider.CacheMB}
+	for _, s := range []struct {
+		role, name string
+		build      func(*nats.Conn, *slog.Logger) (service, error)
+	}{
+		{"decider", "peon-decider", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			return decider.New(nc, c.Decider.config(instance), l)
+		}},
+		{"projector", "peon-projector", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			return projector.New(nc, projectorFlags.config(instance), l)
+		}},
+		{"query", "peon-query", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			return query.New(nc, queryFlags{}.config(instance), l)
+		}},
+		{"provider-ingest", "peon-provider-ingest", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			return ingest.New(nc, c.Ingest.config(instance), l)
+		}},
+	} {
+		if err := start(s.role, s.name, s.build); err != nil {
+			return err
+		}
+	}
+	if c.Demo {
+		sim, err := simulator.New(admin, simulator.Config{Threads: c.DemoThreads,
+			Script:       simulator.Script{Deltas: 60, Rate: 15, ApprovalEvery: 3, ErrorEvery: 7},
+			ApproveAfter: 2 * time.Second, ProjectPath: fmt.Sprintf("/demo/%d", time.Now().Unix())})
 		if err != nil {
 			return err
 		}
-		conns = append(conns, nc)
+		// The demo starts turns, so it waits for the services it drives.
+		drives := slices.Clone(services)
 		g.Go(func() error {
-			time.Sleep(300 * time.Millisecond) // let the services register
-			err := simulator.Run(gctx, nc, simulator.Config{Threads: *demoThreads,
-				Script:       simulator.Script{Deltas: 60, Rate: 15, ApprovalEvery: 3, ErrorEvery: 7},
-				ApproveAfter: 2 * time.Second, ProjectPath: fmt.Sprintf("/demo/%d", time.Now().Unix())})
+			if err := waitServing(gctx, admin, gctx.Done(), drives...); err != nil {
+				return nil // reported below
+			}
+			err := sim.Run(gctx)
 			if gctx.Err() != nil {
 				return nil
 			}
 			return err
 		})
+		services = append(services, started{name: "demo", svc: sim})
 	}
-	fmt.Fprintf(env.stderr, `
+	stopped := make(chan struct{})
+	go func() { <-gctx.Done(); close(stopped) }()
+	if err := waitServing(gctx, admin, stopped, services...); err != nil {
+		if ctx.Err() != nil {
+			return g.Wait() // interrupted while starting
+		}
+		if werr := g.Wait(); werr != nil {
+			return werr
+		}
+		return err
+	}
+	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir))
+	return g.Wait()
+}
+
+// devBanner is what a newcomer reads once everything serves: where it
+// runs and what to type, with the -s flag when the server is not where
+// the client looks by default.
+func devBanner(url, dataDir string) string {
+	peon := selfCommand()
+	server := ""
+	if url != nats.DefaultURL {
+		server = " -s " + url
+	}
+	return fmt.Sprintf(`
   Peon is running on an embedded NATS server at %s (data in %s).
   Try, in another terminal:
-    go run ./cmd/peon cmd project.create name=demo path=/tmp/demo
-    go run ./cmd/peon projects list
-    go run ./cmd/peon events tail
+    %s cmd project.create%s name=demo path=/tmp/demo
+    %s projects%s
+    %s events tail%s
   Ctrl-C stops it; run it again to resume with the same state.
 
-`, srv.ClientURL(), *dataDir)
-	return g.Wait()
+`, url, dataDir, peon, server, peon, server, peon, server)
+}
+
+// selfCommand is how the user ran this binary: "go run ./cmd/peon" from a
+// go run build, else the program's name.
+func selfCommand() string {
+	if strings.Contains(os.Args[0], "go-build") {
+		return "go run ./cmd/peon"
+	}
+	return filepath.Base(os.Args[0])
 }

@@ -15,43 +15,60 @@ import (
 	"github.com/peonhq/peon/pkg/domain"
 )
 
-// runEvents: peon events tail [--since SEQ] [--thread ID] [--json] [--limit N].
-func runEvents(ctx context.Context, env *environment, args []string) error {
-	if len(args) == 0 || args[0] != "tail" {
-		return usagef("peon events tail [--since SEQ] [--thread ID] [--json]")
+// eventsCmd: peon events [tail].
+type eventsCmd struct {
+	Tail eventsTailCmd `cmd:"" default:"withargs" help:"Print the event stream, decoded, as it grows."`
+}
+
+type eventsTailCmd struct {
+	Client clientFlags `embed:""`
+	Since  uint64      `placeholder:"SEQ" help:"print the events after this sequence (default: only new ones)"`
+	All    bool        `help:"print the whole stream from the start"`
+	Thread string      `placeholder:"ID" help:"only this thread's events"`
+	Limit  int         `help:"stop after this many events (0: follow until interrupted)"`
+}
+
+func (c *eventsTailCmd) Run(ctx context.Context, env *environment) error {
+	var errs []error
+	if c.Thread != "" {
+		errs = append(errs, checkID("--thread", c.Thread))
 	}
-	fs := newFlags("events tail")
-	c := env.addConnFlags(fs)
-	since := fs.Uint64("since", 0, "print events after this sequence (default: only new ones)")
-	all := fs.Bool("all", false, "print the whole stream from the start")
-	thread := fs.String("thread", "", "only this thread's events")
-	asJSON := fs.Bool("json", false, "one JSON object per line")
-	limit := fs.Int("limit", 0, "stop after this many events (0: follow until interrupted)")
-	if err := parse(fs, args[1:], env.stderr); err != nil {
-		return err
+	if c.Limit < 0 {
+		errs = append(errs, fmt.Errorf("--limit %d is negative", c.Limit))
 	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	if *thread != "" && !domain.ValidID(*thread) {
-		return usagef("--thread %q is not a valid id", *thread)
-	}
-	nc, js, err := c.connectJS("events")
+	_, nc, err := c.Client.dial("events", errs...)
 	if err != nil {
 		return err
 	}
 	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	stream, err := js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return unavailableError{fmt.Errorf("stream %s: %w", contract.EventStream, err)}
+	}
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverNewPolicy}
 	switch {
-	case *since > 0:
-		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, *since+1
-	case *all:
+	case c.Since > 0:
+		cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, c.Since+1
+	case c.All:
 		cfg.DeliverPolicy = jetstream.DeliverAllPolicy
 	}
-	if *thread != "" {
-		cfg.FilterSubjects = []string{contract.ThreadFilter(*thread)}
+	if c.Thread != "" {
+		// A thread exists once an event names it: refuse one that none
+		// does, rather than wait for ever on a typo.
+		filter := contract.ThreadFilter(c.Thread)
+		if _, err := stream.GetLastMsgForSubject(ctx, filter); errors.Is(err, jetstream.ErrMsgNotFound) {
+			fmt.Fprintf(env.stderr, "peon: thread_not_found: no thread %s: no event names it\n", c.Thread)
+			return errSilent
+		} else if err != nil {
+			return unavailableError{err}
+		}
+		cfg.FilterSubjects = []string{filter}
 	}
-	cons, err := js.OrderedConsumer(ctx, contract.EventStream, cfg)
+	cons, err := stream.OrderedConsumer(ctx, cfg)
 	if err != nil {
 		return unavailableError{fmt.Errorf("follow %s: %w", contract.EventStream, err)}
 	}
@@ -59,35 +76,42 @@ func runEvents(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer it.Stop()
 	go func() { <-ctx.Done(); it.Stop() }()
-	for n := 0; *limit == 0 || n < *limit; n++ {
+	p := paint(env.colour(env.stdout))
+	for n := 0; c.Limit == 0 || n < c.Limit; n++ {
 		m, err := it.Next()
-		if errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || ctx.Err() != nil {
 			return nil
 		}
 		if err != nil {
+			return unavailableError{err}
+		}
+		meta, err := m.Metadata()
+		if err != nil {
 			return err
 		}
-		meta, _ := m.Metadata()
 		rec, err := eventstore.DecodeRecord(m.Subject(), meta.Sequence.Stream, meta.Timestamp, m.Headers(), m.Data())
-		printEvent(env.stdout, rec, err, *asJSON)
+		printEvent(env.stdout, p, rec, err, c.Client.JSON)
 	}
-	it.Stop()
 	return nil
 }
 
-func printEvent(w io.Writer, r eventstore.Record, err error, asJSON bool) {
+func printEvent(w io.Writer, p paint, r eventstore.Record, err error, asJSON bool) {
 	if err != nil {
-		fmt.Fprintf(w, "#%d %s undecodable: %v\n", r.Sequence, r.Subject, err)
+		if asJSON {
+			_ = printJSONLine(w, map[string]any{"sequence": r.Sequence, "subject": r.Subject, "error": err.Error()})
+			return
+		}
+		fmt.Fprintf(w, "#%d %s %s: %v\n", r.Sequence, r.Subject, p.red("undecodable"), err)
 		return
 	}
 	if asJSON {
-		line, _ := json.Marshal(map[string]any{"sequence": r.Sequence, "stored_at": r.StoredAt, "subject": r.Subject,
-			"type": r.Event.EventType(), "command_id": r.CommandID, "event": r.Event})
-		fmt.Fprintln(w, string(line))
+		_ = printJSONLine(w, eventJSON(r))
 		return
 	}
-	fmt.Fprintf(w, "#%-6d %s  %-22s %s\n", r.Sequence, r.StoredAt.Local().Format(time.TimeOnly), r.Event.EventType(), summary(r.Event))
+	fmt.Fprintf(w, "%s %s  %s %s\n", p.dim(fmt.Sprintf("#%-6d", r.Sequence)), r.StoredAt.Local().Format(time.TimeOnly),
+		p.bold(fmt.Sprintf("%-22s", r.Event.EventType())), summary(r.Event))
 }
 
 // summary is a one-line description of an event for people.
@@ -98,11 +122,7 @@ func summary(e domain.Event) string {
 	var parts []string
 	for _, k := range []string{"project_id", "thread_id", "turn_id", "message_id", "status", "name", "path", "text", "delta", "request_id", "tool_call_id", "resolution", "stop_reason", "error"} {
 		if v, ok := fields[k]; ok && v != "" {
-			s := fmt.Sprint(v)
-			if len(s) > 48 {
-				s = s[:45] + "..."
-			}
-			parts = append(parts, k+"="+strings.ReplaceAll(s, "\n", `\n`))
+			parts = append(parts, k+"="+clip(fmt.Sprint(v), 48))
 		}
 	}
 	return strings.Join(parts, " ")

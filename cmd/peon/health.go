@@ -7,17 +7,16 @@ import (
 	"time"
 )
 
-// runHealth is a health probe for images without a shell: it exits 0 when
+// healthCmd is a health probe for images without a shell: it exits 0 when
 // an HTTP endpoint (nats-server's /healthz) answers 200, 1 otherwise.
-func runHealth(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags("health")
-	url := fs.String("http", "http://127.0.0.1:8222/healthz", "URL that must answer 200")
-	if err := parse(fs, args, env.stderr); err != nil {
-		return err
-	}
+type healthCmd struct {
+	HTTP string `name:"http" default:"http://127.0.0.1:8222/healthz" placeholder:"URL" help:"URL that must answer 200"`
+}
+
+func (c *healthCmd) Run(ctx context.Context, env *environment) error {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.HTTP, nil)
 	if err != nil {
 		return usagef("--http: %v", err)
 	}
@@ -27,7 +26,7 @@ func runHealth(ctx context.Context, env *environment, args []string) error {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s answered %s", *url, resp.Status)
+		return fmt.Errorf("%s answered %s", c.HTTP, resp.Status)
 	}
 	return nil
 }

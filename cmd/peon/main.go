@@ -1,8 +1,8 @@
 // Command peon runs any Peon role — the whole system on an embedded NATS
 // server (peon dev), one service against a NATS cluster (peon decider,
 // projector, query, provider-ingest), the admin step (peon setup) — and is
-// the client for it (peon cmd, events, thread, projects, threads, status,
-// simulate, bench).
+// the client for it (peon cmd, events, thread, project, status, simulate,
+// bench).
 package main
 
 import (
@@ -12,8 +12,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sync"
+	"reflect"
+	"strings"
 	"syscall"
+	"time"
+
+	"github.com/alecthomas/kong"
 )
 
 func main() {
@@ -23,129 +27,161 @@ func main() {
 	os.Exit(exitCode(err, os.Stderr))
 }
 
-// Exit codes.
-const (
-	exitOK          = 0
-	exitFailed      = 1 // the command was refused or failed permanently
-	exitUsage       = 2 // bad flags or arguments
-	exitUnavailable = 3 // NATS or a service is not reachable; retry later
-)
-
-// usageError is a mistake in the invocation.
-type usageError struct{ msg string }
-
-func (e usageError) Error() string { return e.msg }
-
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
-
-// unavailableError says the system could not be reached.
-type unavailableError struct{ err error }
-
-func (e unavailableError) Error() string { return e.err.Error() }
-func (e unavailableError) Unwrap() error { return e.err }
-
-// errSilent is a failure already reported on stdout (a command's error reply).
-var errSilent = errors.New("failed")
-
-func exitCode(err error, stderr io.Writer) int {
-	var usage usageError
-	var unavailable unavailableError
-	switch {
-	case err == nil, errors.Is(err, errHelp):
-		return exitOK
-	case errors.Is(err, errSilent):
-		return exitFailed
-	case errors.As(err, &usage):
-		fmt.Fprintf(stderr, "peon: %v\nRun 'peon help' for usage.\n", err)
-		return exitUsage
-	case errors.As(err, &unavailable):
-		fmt.Fprintf(stderr, "peon: %v\n", err)
-		return exitUnavailable
-	}
-	fmt.Fprintf(stderr, "peon: %v\n", err)
-	return exitFailed
+// run is the whole program, testable: args without the program name,
+// getenv for the environment, stdout/stderr for output (standard input is
+// the process's).
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runEnv(ctx, args, newEnvironment(getenv, os.Stdin, stdout, stderr))
 }
 
-const usage = `peon — event-sourced orchestration of coding-agent sessions on NATS JetStream
-
-Run Peon:
-  peon dev [--demo]            everything in one process on an embedded NATS server
-  peon setup                   create streams, buckets and consumers (admin)
-  peon decider                 serve commands (peon.cmd.>)
-  peon projector               fold events into the read-model buckets
-  peon projector rebuild       replay the stream into fresh buckets and switch readers
-  peon query                   serve queries (peon.query.>)
-  peon provider-ingest         turn provider events into commands
-  peon simulate                play fake agents on some threads
-  peon health --http URL       exit 0 when URL answers 200 (container health checks)
-
-Use it:
-  peon cmd <name> [--json BODY | --field value ...]   send a command (name: project.create, turn.start, ...)
-  peon events tail [--since SEQ] [--thread ID] [--json]
-  peon thread show ID | peon thread watch ID
-  peon projects list | peon threads list [--project ID]
-  peon status
-  peon bench [--quick] [--json] [--sync-always]   load generator on its own embedded server
-
-Connection (flags or environment): --nats-url (NATS_URL, default nats://127.0.0.1:4222),
---creds (NATS_CREDS), --tls-cert/--tls-key/--tls-ca (NATS_TLS_CERT/KEY/CA),
---instance (PEON_INSTANCE), --log-format auto|text|json (PEON_LOG_FORMAT), --log-level (PEON_LOG_LEVEL).
-Run 'peon <command> --help' for a command's flags.
-`
-
-// run is the whole program, testable: args without the program name,
-// getenv for the environment, stdout/stderr for output.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+// runEnv parses args and runs the command they name.
+func runEnv(ctx context.Context, args []string, env *environment) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		// The overview, on stderr: standard output stays for results.
+		_, _ = parse(mustParser(newEnvironment(env.getenv, env.stdin, env.stderr, env.stderr)), []string{"--help"})
 		return usagef("no command given")
 	}
-	// Logs and progress lines reach stderr from several goroutines.
-	env := &environment{getenv: getenv, stdout: stdout, stderr: &lockedWriter{w: stderr}}
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+	parser := mustParser(env)
+	if args[0] == "__complete" { // the completion scripts' callback
+		complete(parser, args[1:], env.stdout)
 		return nil
-	case "dev":
-		return runDev(ctx, env, rest)
-	case "setup":
-		return runSetup(ctx, env, rest)
-	case "decider", "query", "provider-ingest":
-		return runRole(ctx, env, cmd, rest)
-	case "projector":
-		if len(rest) > 0 && rest[0] == "rebuild" {
-			return runRebuild(ctx, env, rest[1:])
-		}
-		return runRole(ctx, env, cmd, rest)
-	case "simulate":
-		return runSimulate(ctx, env, rest)
-	case "cmd":
-		return runCommand(ctx, env, rest)
-	case "events":
-		return runEvents(ctx, env, rest)
-	case "thread":
-		return runThread(ctx, env, rest)
-	case "projects", "threads":
-		return runList(ctx, env, cmd, rest)
-	case "status":
-		return runStatus(ctx, env, rest)
-	case "bench":
-		return runBench(ctx, env, rest)
-	case "health":
-		return runHealth(ctx, env, rest)
 	}
-	return usagef("unknown command %q", cmd)
+	args, err := rewriteCommandFlags(parser, args)
+	if err != nil {
+		return err
+	}
+	kctx, err := parse(parser, args)
+	if err != nil {
+		return err
+	}
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	err = kctx.Run(env)
+	var u usageError
+	if errors.As(err, &u) && u.hint == "" && kctx.Selected() != nil {
+		u.hint = commandPath(kctx.Selected()) + " --help"
+		return u
+	}
+	return err
 }
 
-// lockedWriter serialises writes to a writer shared by goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// mustParser builds the command tree; an error is a mistake in the tree
+// itself, which every test would hit.
+func mustParser(env *environment) *kong.Kong {
+	parser, err := newParser(&cli{}, env, flagVars(false))
+	if err != nil {
+		panic(err)
+	}
+	return parser
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+// exited is how a kong exit (after --help) unwinds out of Parse.
+type exited struct{ code int }
+
+// parse parses args, turning kong's exits and errors into run's errors.
+func parse(parser *kong.Kong, args []string) (kctx *kong.Context, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(exited)
+			if !ok {
+				panic(r)
+			}
+			kctx, err = nil, errHelp
+			if e.code != 0 {
+				err = usagef("exit %d", e.code)
+			}
+		}
+	}()
+	kctx, err = parser.Parse(args)
+	if err != nil {
+		hint, msg := "peon help", err.Error()
+		var pe *kong.ParseError
+		if errors.As(err, &pe) && pe.Context != nil {
+			node := parser.Model.Node
+			if sel := pe.Context.Selected(); sel != nil {
+				if sel.Parent != nil && sel.Parent.DefaultCmd == sel {
+					sel = sel.Parent // peon thread shwo: thread's word, not list's
+				}
+				node, hint = sel, commandPath(sel)+" --help"
+			}
+			msg = unknownCommand(node, msg)
+		}
+		return nil, usageError{msg: msg, hint: hint}
+	}
+	return kctx, nil
+}
+
+// unknownCommand rewords kong's "unexpected argument X" as an unknown
+// command, with the closest one, where the node expects a command.
+func unknownCommand(node *kong.Node, msg string) string {
+	word, ok := strings.CutPrefix(msg, "unexpected argument ")
+	if !ok || len(node.Children) == 0 {
+		return msg
+	}
+	word, _, _ = strings.Cut(word, ",")
+	var names []string
+	for _, c := range node.Children {
+		if !c.Hidden {
+			names = append(names, c.Name)
+			names = append(names, c.Aliases...)
+		}
+	}
+	return fmt.Sprintf("unknown command %q%s", strings.TrimPrefix(commandPath(node)+" "+word, "peon "), didYouMean(word, names))
+}
+
+// commandPath is how a command is typed: peon thread show.
+func commandPath(n *kong.Node) string {
+	var names []string
+	for ; n != nil; n = n.Parent {
+		names = append([]string{n.Name}, names...)
+	}
+	return strings.Join(names, " ")
+}
+
+// newParser builds the command tree with the environment's streams and the
+// flag defaults in vars.
+func newParser(root *cli, env *environment, vars kong.Vars) (*kong.Kong, error) {
+	parser, err := kong.New(root,
+		kong.Name("peon"),
+		kong.Description("Event-sourced orchestration of coding-agent sessions on NATS JetStream."),
+		kong.Writers(env.stdout, env.stderr),
+		kong.Exit(func(code int) { panic(exited{code}) }),
+		kong.Vars(vars),
+		kong.Resolvers(envResolver(env.getenv)),
+		kong.ValueFormatter(helpValue),
+		kong.Help(helpPrinter),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true, WrapUpperBound: 100}),
+		kong.ExplicitGroups([]kong.Group{
+			{Key: "run", Title: "Run Peon:"},
+			{Key: "use", Title: "Use it:"},
+			{Key: "shell", Title: "The binary:"},
+		}),
+	)
+	if err != nil {
+		return nil, err
+	}
+	setPlaceholders(parser.Model.Node)
+	return parser, nil
+}
+
+// setPlaceholders names every value flag's value by its kind (N, DURATION,
+// a|b|c), so help shows each default once, in the flag's description.
+func setPlaceholders(node *kong.Node) {
+	for _, f := range node.Flags {
+		if f.PlaceHolder != "" || f.IsBool() {
+			continue
+		}
+		switch {
+		case f.Tag.Get("values") != "":
+			f.PlaceHolder = strings.ReplaceAll(f.Tag.Get("values"), ",", "|")
+		case f.Target.Type() == reflect.TypeOf(time.Duration(0)):
+			f.PlaceHolder = "DURATION"
+		case f.Target.Kind() == reflect.String:
+			f.PlaceHolder = "VALUE"
+		default:
+			f.PlaceHolder = "N"
+		}
+	}
+	for _, child := range node.Children {
+		setPlaceholders(child)
+	}
 }

@@ -10,37 +10,50 @@ import (
 	"github.com/peonhq/peon/services/projector"
 )
 
-// runRebuild replays the event stream into a fresh read-model version, then
-// switches readers to it (current.<bucket> in peon_meta).
-func runRebuild(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags("projector rebuild")
-	c := env.addConnFlags(fs)
-	version := fs.Int("version", 0, "version to build (default: the current one plus one)")
-	partitions := fs.Int("transcript-partitions", 0, "split the new version's transcript this many ways (default: as the live version)")
-	if err := parse(fs, args, env.stderr); err != nil {
+// projectorCmd is the projector role, and its rebuild.
+type projectorCmd struct {
+	Serve   projectorRunCmd `cmd:"" default:"withargs" hidden:"" help:"Fold events into the read-model buckets."`
+	Rebuild rebuildCmd      `cmd:"" help:"Replay the event stream into a fresh read-model version, then switch readers to it (admin)."`
+}
+
+// rebuildCmd replays the event stream into a fresh read-model version,
+// then switches readers to it (current.<bucket> in peon_meta).
+type rebuildCmd struct {
+	NATS                 natsFlags `embed:""`
+	Log                  logFlags  `embed:""`
+	Version              int       `help:"version to build (default: the live one plus one)"`
+	TranscriptPartitions int       `help:"split the new version's transcript this many ways (default: as the live version)"`
+	JSON                 bool      `name:"json" help:"print the result as JSON"`
+}
+
+func (c *rebuildCmd) check() []error {
+	errs := append(c.NATS.check(), c.Log.check()...)
+	if c.TranscriptPartitions < 0 || c.TranscriptPartitions > readmodel.MaxTranscriptPartitions {
+		errs = append(errs, fmt.Errorf("--transcript-partitions %d is not within 1..%d", c.TranscriptPartitions, readmodel.MaxTranscriptPartitions))
+	}
+	if c.Version < 0 || c.Version == 1 {
+		errs = append(errs, fmt.Errorf("--version %d: a rebuild writes version 2 or more", c.Version))
+	}
+	return errs
+}
+
+func (c *rebuildCmd) Run(ctx context.Context, env *environment) error {
+	if err := problems(c.check()...); err != nil {
 		return err
 	}
-	if *partitions < 0 || *partitions > readmodel.MaxTranscriptPartitions {
-		return usagef("--transcript-partitions must be within 1..%d", readmodel.MaxTranscriptPartitions)
-	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	if *version < 0 || *version == 1 {
-		return usagef("--version must be 2 or more")
-	}
-	nc, js, err := c.connectJS("rebuild")
+	nc, js, err := c.NATS.connectJS("rebuild", defaultInstance())
 	if err != nil {
 		return err
 	}
 	defer drain(nc)
-	log := c.logger(env.stderr)
+	log := c.Log.logger(env)
 	current, err := readmodel.CurrentVersion(ctx, js)
 	if err != nil {
 		return unavailableError{err}
 	}
-	if *version == 0 {
-		*version = current + 1
+	version := c.Version
+	if version == 0 {
+		version = current + 1
 	}
 	stream, err := js.Stream(ctx, contract.EventStream)
 	if err != nil {
@@ -52,17 +65,20 @@ func runRebuild(ctx context.Context, env *environment, args []string) error {
 	}
 	target := info.State.LastSeq
 	start := time.Now()
-	err = projector.Rebuild(ctx, js, log, *version, target, *partitions, func(folded uint64) {
-		if target > 0 {
-			fmt.Fprintf(env.stderr, "\r%s %d/%d events", bar(float64(folded)/float64(target)), folded, target)
-		}
+	bar := newProgress(env, "rebuild")
+	err = projector.Rebuild(ctx, js, log, version, target, c.TranscriptPartitions, func(folded uint64) {
+		bar.fraction(float64(folded)/float64(max(target, 1)), fmt.Sprintf("%d/%d events", folded, target))
 	})
-	fmt.Fprintln(env.stderr)
+	bar.done()
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
+	if c.JSON {
+		return printJSON(env.stdout, map[string]any{"version": version, "previous_version": current, "events": target,
+			"seconds": elapsed.Seconds()})
+	}
 	fmt.Fprintf(env.stdout, "read model v%d built from %d events in %s (%.0f events/s); readers switched from v%d\n",
-		*version, target, elapsed.Round(time.Millisecond), float64(target)/elapsed.Seconds(), current)
+		version, target, elapsed.Round(time.Millisecond), float64(target)/elapsed.Seconds(), current)
 	return nil
 }

@@ -2,141 +2,187 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/peonhq/peon/internal/provision"
-	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
 )
 
-// roleFlags are the tuning flags of the services.
-type roleFlags struct {
-	cacheEntries     int
-	cacheMB          int64
-	maxBodyKB        int
-	concurrency      int
-	workers          int
-	projectorVersion int
+// Each role's tuning flags, built from its configuration: a role gets its
+// own flags and no other's.
+
+// deciderFlags tune a decider.
+type deciderFlags struct {
+	CacheEntries int   `default:"${decider_cache_entries}" group:"Decider" help:"aggregates (threads) kept in memory"`
+	CacheMB      int64 `name:"cache-mb" default:"${decider_cache_mb}" group:"Decider" help:"memory budget of that cache, MiB"`
+	MaxBodyKB    int   `name:"max-body-kb" default:"${decider_max_body_kb}" group:"Decider" help:"largest command body, KiB; larger is payload_too_large"`
+	Concurrency  int   `default:"${decider_concurrency}" group:"Decider" help:"commands one instance works on at once"`
 }
 
-func addRoleFlags(fs *flag.FlagSet) *roleFlags {
-	r := &roleFlags{}
-	fs.IntVar(&r.cacheEntries, "cache-entries", 10_000, "aggregates (decider) or threads (projector) kept in memory")
-	fs.Int64Var(&r.cacheMB, "cache-mb", 256, "memory budget of that cache, MiB")
-	fs.IntVar(&r.maxBodyKB, "max-body-kb", 256, "largest command body accepted, KiB")
-	fs.IntVar(&r.concurrency, "concurrency", 128, "commands one decider works on at once")
-	fs.IntVar(&r.workers, "workers", 64, "threads one provider-ingest instance handles in parallel")
-	fs.IntVar(&r.projectorVersion, "read-model-version", 0, "read model version the projector writes and queries read (0: follow the live one)")
-	return r
+func (f deciderFlags) config(instance string) decider.Config {
+	c := deciderDefaults()
+	c.Instance, c.CacheEntries, c.CacheBytes, c.MaxBodyBytes, c.Concurrency = instance, f.CacheEntries, f.CacheMB<<20, f.MaxBodyKB<<10, f.Concurrency
+	return c
 }
 
-func (r *roleFlags) validate() error {
-	if r.cacheEntries < 1 || r.cacheMB < 1 || r.maxBodyKB < 1 || r.concurrency < 1 || r.workers < 1 || r.projectorVersion < 0 {
-		return usagef("cache, body, concurrency and workers flags must be positive, the version not negative")
+// check lists the problems the flags have beyond what the service checks
+// (its zero values mean defaults, a flag's must not).
+func (f deciderFlags) check() []error {
+	var errs []error
+	for _, v := range []struct {
+		flag  string
+		value int64
+	}{{"--cache-entries", int64(f.CacheEntries)}, {"--cache-mb", f.CacheMB}, {"--max-body-kb", int64(f.MaxBodyKB)}, {"--concurrency", int64(f.Concurrency)}} {
+		if v.value < 1 {
+			errs = append(errs, fmt.Errorf("%s %d must be at least 1", v.flag, v.value))
+		}
+	}
+	return append(errs, f.config("").Validate())
+}
+
+// projectorFlags tune a projector.
+type projectorFlags struct {
+	CacheEntries     int   `default:"${projector_cache_entries}" group:"Projector" help:"threads and projects kept in memory"`
+	CacheMB          int64 `name:"cache-mb" default:"${projector_cache_mb}" group:"Projector" help:"memory budget of that cache, MiB"`
+	ReadModelVersion int   `default:"${projector_version}" group:"Projector" help:"read model version written; 0 follows the live one"`
+}
+
+func (f projectorFlags) config(instance string) projector.Config {
+	c := projectorDefaults()
+	c.Instance, c.CacheEntries, c.CacheBytes, c.Version = instance, f.CacheEntries, f.CacheMB<<20, f.ReadModelVersion
+	return c
+}
+
+func (f projectorFlags) check() []error {
+	var errs []error
+	if f.CacheEntries < 1 {
+		errs = append(errs, fmt.Errorf("--cache-entries %d must be at least 1", f.CacheEntries))
+	}
+	if f.CacheMB < 1 {
+		errs = append(errs, fmt.Errorf("--cache-mb %d must be at least 1", f.CacheMB))
+	}
+	return append(errs, f.config("").Validate())
+}
+
+// queryFlags tune a query instance.
+type queryFlags struct {
+	ReadModelVersion int `default:"${query_version}" group:"Query" help:"read model version read; 0 follows the live one"`
+}
+
+func (f queryFlags) config(instance string) query.Config {
+	c := queryDefaults()
+	c.Instance, c.Version = instance, f.ReadModelVersion
+	return c
+}
+
+func (f queryFlags) check() []error {
+	if f.ReadModelVersion < 0 {
+		return []error{fmt.Errorf("--read-model-version %d is negative", f.ReadModelVersion)}
 	}
 	return nil
 }
 
-// service is any role's blocking loop.
-type service interface{ Run(context.Context) error }
-
-// newService builds the service of a role over nc.
-func newService(role string, nc *nats.Conn, c *connFlags, r *roleFlags, log *slog.Logger) (service, error) {
-	switch role {
-	case "decider":
-		return decider.New(nc, decider.Config{Instance: c.instance, CacheEntries: r.cacheEntries, CacheBytes: r.cacheMB << 20,
-			MaxBodyBytes: r.maxBodyKB << 10, Concurrency: r.concurrency}, log)
-	case "projector":
-		return projector.New(nc, projector.Config{Instance: c.instance, Version: r.projectorVersion,
-			CacheEntries: r.cacheEntries, CacheBytes: r.cacheMB << 20}, log)
-	case "query":
-		return query.New(nc, query.Config{Instance: c.instance, Version: r.projectorVersion}, log)
-	case "provider-ingest":
-		return ingest.New(nc, ingest.Config{Instance: c.instance, Workers: r.workers}, log)
-	}
-	return nil, usagef("unknown role %q", role)
+// ingestFlags tune provider-ingest.
+type ingestFlags struct {
+	Workers int `default:"${ingest_workers}" group:"Provider-ingest" help:"threads one instance ingests in parallel"`
 }
 
-// runRole runs one service against a NATS server until interrupted.
-func runRole(ctx context.Context, env *environment, role string, args []string) error {
-	fs := newFlags(role)
-	c := env.addConnFlags(fs)
-	r := addRoleFlags(fs)
-	if err := parse(fs, args, env.stderr); err != nil {
+func (f ingestFlags) config(instance string) ingest.Config {
+	c := ingest.DefaultConfig()
+	c.Instance, c.Workers = instance, f.Workers
+	return c
+}
+
+func (f ingestFlags) check() []error {
+	if f.Workers < 1 { // 0 would mean the default to the service
+		return []error{fmt.Errorf("--workers %d must be at least 1", f.Workers)}
+	}
+	return []error{f.config("").Validate()}
+}
+
+// service is any role's blocking loop. Readiness, for the roles that have
+// Ready, is asked for with lifecycle.Service (see waitServing).
+type service interface{ Run(context.Context) error }
+
+// roleCmd is what every service role shares: where NATS is, how to log,
+// which instance this is.
+type roleCmd struct {
+	NATS natsFlags    `embed:""`
+	Log  logFlags     `embed:""`
+	Inst instanceFlag `embed:""`
+}
+
+// serve runs one service over its own connection until ctx ends.
+func (r *roleCmd) serve(ctx context.Context, env *environment, role string, flagProblems []error, build func(*nats.Conn, *slog.Logger) (service, error)) error {
+	if err := problems(append(append(r.NATS.check(), r.Log.check()...), flagProblems...)...); err != nil {
 		return err
 	}
-	if err := c.validate(); err != nil {
-		return err
-	}
-	if err := r.validate(); err != nil {
-		return err
-	}
-	log := c.logger(env.stderr).With("role", role)
-	nc, err := c.connect(role)
+	log := r.Log.logger(env).With("role", role)
+	nc, err := r.NATS.connect(role, r.Inst.Instance)
 	if err != nil {
 		return err
 	}
 	defer drain(nc)
-	svc, err := newService(role, nc, c, r, log)
+	svc, err := build(nc, log)
 	if err != nil {
 		return err
 	}
 	return svc.Run(ctx)
 }
 
-// drain flushes and closes a connection, bounded.
-func drain(nc *nats.Conn) {
-	done := make(chan struct{})
-	nc.SetClosedHandler(func(*nats.Conn) { close(done) })
-	if err := nc.Drain(); err != nil {
-		nc.Close()
-		return
-	}
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		nc.Close()
-	}
+type deciderCmd struct {
+	Role    roleCmd      `embed:""`
+	Decider deciderFlags `embed:""`
 }
 
-// runSetup provisions streams, buckets and consumers.
-func runSetup(ctx context.Context, env *environment, args []string) error {
-	fs := newFlags("setup")
-	c := env.addConnFlags(fs)
-	replicas := fs.Int("replicas", 1, "replicas of every stream and bucket (3 on a cluster)")
-	partitions := fs.Int("transcript-partitions", 1, "split the transcript projection this many ways, so as many projector instances share it")
-	if err := parse(fs, args, env.stderr); err != nil {
-		return err
+func (c *deciderCmd) Run(ctx context.Context, env *environment) error {
+	return c.Role.serve(ctx, env, "decider", c.Decider.check(), func(nc *nats.Conn, log *slog.Logger) (service, error) {
+		return decider.New(nc, c.Decider.config(c.Role.Inst.Instance), log)
+	})
+}
+
+type projectorRunCmd struct {
+	Role      roleCmd        `embed:""`
+	Projector projectorFlags `embed:""`
+}
+
+func (c *projectorRunCmd) Run(ctx context.Context, env *environment) error {
+	return c.Role.serve(ctx, env, "projector", c.Projector.check(), func(nc *nats.Conn, log *slog.Logger) (service, error) {
+		return projector.New(nc, c.Projector.config(c.Role.Inst.Instance), log)
+	})
+}
+
+type queryCmd struct {
+	Role  roleCmd    `embed:""`
+	Query queryFlags `embed:""`
+}
+
+func (c *queryCmd) Run(ctx context.Context, env *environment) error {
+	return c.Role.serve(ctx, env, "query", c.Query.check(), func(nc *nats.Conn, log *slog.Logger) (service, error) {
+		return query.New(nc, c.Query.config(c.Role.Inst.Instance), log)
+	})
+}
+
+type ingestCmd struct {
+	Role   roleCmd     `embed:""`
+	Ingest ingestFlags `embed:""`
+}
+
+func (c *ingestCmd) Run(ctx context.Context, env *environment) error {
+	return c.Role.serve(ctx, env, "provider-ingest", c.Ingest.check(), func(nc *nats.Conn, log *slog.Logger) (service, error) {
+		return ingest.New(nc, c.Ingest.config(c.Role.Inst.Instance), log)
+	})
+}
+
+// readyOf returns a service's readiness signal, if it has one.
+func readyOf(s service) (<-chan struct{}, bool) {
+	if l, ok := s.(lifecycle.Service); ok {
+		return l.Ready(), true
 	}
-	var problems []string
-	if err := c.validate(); err != nil {
-		problems = append(problems, err.Error())
-	}
-	if *replicas != 1 && *replicas != 3 && *replicas != 5 {
-		problems = append(problems, "--replicas must be 1, 3 or 5")
-	}
-	if *partitions < 1 || *partitions > readmodel.MaxTranscriptPartitions {
-		problems = append(problems, fmt.Sprintf("--transcript-partitions must be within 1..%d", readmodel.MaxTranscriptPartitions))
-	}
-	if len(problems) > 0 {
-		return usagef("%s", strings.Join(problems, "; "))
-	}
-	nc, js, err := c.connectJS("setup")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	if err := provision.Run(ctx, js, provision.Options{Replicas: *replicas, TranscriptPartitions: *partitions}); err != nil {
-		return err
-	}
-	fmt.Fprintf(env.stdout, "streams, buckets and consumers are in place (replicas %d, transcript partitions %d)\n", *replicas, *partitions)
-	return nil
+	return nil, false
 }

@@ -6,6 +6,8 @@ package embednats
 import (
 	"errors"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -29,7 +31,9 @@ type Config struct {
 	Name string
 }
 
-// Start starts the server and waits until it accepts connections.
+// Start starts the server and waits until it accepts connections. A client
+// listener that cannot be opened (the address is in use, or not this
+// machine's) fails at once with the operating system's error.
 func Start(c Config) (*server.Server, error) {
 	if c.StoreDir == "" {
 		return nil, errors.New("embednats: StoreDir is required")
@@ -45,13 +49,21 @@ func Start(c Config) (*server.Server, error) {
 		SyncAlways:         c.SyncAlways,
 		MaxPayload:         c.MaxPayload,
 		NoSigs:             true,
-		NoLog:              true,
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
 		return nil, fmt.Errorf("embednats: %w", err)
 	}
-	srv.Start()
+	// The server reports a listener it cannot open only to its logger, and
+	// would then leave ReadyForConnections to time out.
+	fatal := &fatalLogger{}
+	srv.SetLogger(fatal, false, false)
+	srv.Start() // opens the client listener before it returns
+	if err := fatal.err(); err != nil {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return nil, fmt.Errorf("embednats: listen on %s: %w", net.JoinHostPort(c.Host, strconv.Itoa(c.Port)), err)
+	}
 	if !srv.ReadyForConnections(15 * time.Second) {
 		srv.Shutdown()
 		return nil, errors.New("embednats: server not ready after 15s")

@@ -40,6 +40,8 @@ type Agent struct {
 	turns   map[string]int                    // turns played per thread
 	waiting map[string]chan domain.Resolution // request id -> resolution
 	cancel  map[string]context.CancelFunc     // thread -> running turn
+	playing sync.WaitGroup                    // turns being played
+	closed  bool                              // Wait was called: start no more turns
 }
 
 // NewAgent returns an agent publishing with enc.
@@ -78,6 +80,15 @@ func (a *Agent) Follow(ctx context.Context, threadID string) (stop func() error,
 	return sub.Unsubscribe, nil
 }
 
+// Wait returns once every turn the agent started has ended: call it after
+// the context given to Follow is done, or once the turns are played.
+func (a *Agent) Wait() {
+	a.mu.Lock()
+	a.closed = true // under mu, so no turn starts once Wait waits
+	a.mu.Unlock()
+	a.playing.Wait()
+}
+
 // Serve follows threadID (see Follow) until ctx is done.
 func (a *Agent) Serve(ctx context.Context, threadID string) error {
 	stop, err := a.Follow(ctx, threadID)
@@ -93,10 +104,17 @@ func (a *Agent) react(ctx context.Context, threadID string, e domain.Event) {
 	defer a.mu.Unlock()
 	switch ev := e.(type) {
 	case domain.TurnStarted:
+		if a.closed {
+			return
+		}
 		a.turns[threadID]++
 		tctx, cancel := context.WithCancel(ctx)
 		a.cancel[threadID] = cancel
-		go a.play(tctx, threadID, ev.TurnID, a.turns[threadID])
+		n := a.turns[threadID]
+		a.playing.Go(func() {
+			defer cancel()
+			a.play(tctx, threadID, ev.TurnID, n)
+		})
 	case domain.TurnInterrupted, domain.ThreadDeleted:
 		if cancel, ok := a.cancel[threadID]; ok {
 			cancel()

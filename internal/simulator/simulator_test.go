@@ -2,6 +2,7 @@ package simulator_test
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -59,9 +60,19 @@ func TestSimulationRuns(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var turns atomic.Int32
-	err := simulator.Run(ctx, s.NC, simulator.Config{Threads: 3, Turns: 2, Script: simulator.Script{Deltas: 30, ApprovalEvery: 2, ErrorEvery: 3},
+	sim, err := simulator.New(s.NC, simulator.Config{Threads: 3, Turns: 2, Script: simulator.Script{Deltas: 30, ApprovalEvery: 2, ErrorEvery: 3},
 		Progress: func(string, int) { turns.Add(1) }})
 	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sim.Run(ctx) }()
+	select {
+	case <-sim.Ready():
+	case err := <-done:
+		t.Fatalf("returned before ready: %v", err)
+	}
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if n := turns.Load(); n != 6 {
@@ -80,4 +91,19 @@ func waitFor(t *testing.T, s *peontest.Stack, thread string, ok func(*domain.Thr
 	}
 	t.Fatal("condition never met")
 	return nil
+}
+
+// TestValidateReportsEveryProblem: one error names every bad field; the
+// defaults are valid.
+func TestValidateReportsEveryProblem(t *testing.T) {
+	if err := simulator.DefaultConfig().Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	err := simulator.Config{Threads: 0, Turns: -1, Script: simulator.Script{Deltas: 0, Rate: -1, ApprovalEvery: -1, ErrorEvery: -1},
+		ApproveAfter: -time.Second}.Validate()
+	for _, want := range []string{"threads 0", "turns -1", "deltas 0", "rate -1", "approval every -1", "error every -1", "approve after -1s"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,41 +14,13 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
+	"golang.org/x/sync/errgroup"
 )
-
-// Config tunes an ingest instance; zero values mean defaults.
-type Config struct {
-	Instance string
-	// Workers is how many threads are ingested in parallel (events of one
-	// thread always go to the same worker, in order).
-	Workers int
-	// MaxBatch bounds the provider events of one command.
-	MaxBatch int
-	// CommandTimeout bounds one command round trip.
-	CommandTimeout time.Duration
-	// MaxBackoff caps the pause between retries of a transient failure.
-	MaxBackoff time.Duration
-}
-
-func (c Config) withDefaults() Config {
-	if c.Workers == 0 {
-		c.Workers = 64
-	}
-	if c.MaxBatch == 0 || c.MaxBatch > domain.MaxIngestBatch {
-		c.MaxBatch = domain.MaxIngestBatch
-	}
-	if c.CommandTimeout == 0 {
-		c.CommandTimeout = 10 * time.Second
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = 2 * time.Second
-	}
-	return c
-}
 
 // pullSize is how many provider events an instance keeps in flight (see
 // provision.IngestPullSize).
@@ -72,19 +43,32 @@ type Service struct {
 	log        *slog.Logger
 	rejections jetstream.KeyValue
 
+	ready lifecycle.Ready
+
 	applied, commandsSent, rejected, retries atomic.Int64
 }
 
-// New returns an ingest instance over nc.
+// New returns an ingest instance over nc. It validates cfg and connects
+// nothing else: Run finds the consumer and serves.
 func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
-	if cfg.Workers < 0 || cfg.MaxBatch < 0 || cfg.CommandTimeout < 0 || cfg.MaxBackoff < 0 {
-		return nil, errors.New("ingest config: workers, batch, timeout and backoff must not be negative")
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("ingest config: %w", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
 	}
 	return &Service{cfg: cfg.withDefaults(), nc: nc, js: js, commands: client.New(nc, domain.MessagePack), log: log}, nil
+}
+
+// Ready is closed once the instance consumes provider events.
+func (s *Service) Ready() <-chan struct{} { return s.ready.Done() }
+
+// LogValue renders the counters as fields, so text logs show
+// applied=… commands=… rather than a Go struct.
+func (st Stats) LogValue() slog.Value {
+	return slog.GroupValue(slog.Int64("applied", st.Applied), slog.Int64("commands", st.Commands),
+		slog.Int64("rejected", st.Rejected), slog.Int64("retries", st.Retries))
 }
 
 // Stats returns the instance's counters.
@@ -109,8 +93,10 @@ func (it item) terminal() bool {
 	return false
 }
 
-// Run ingests until ctx is done, then stops pulling, lets the workers give
-// back (nak) what they had not sent, and returns.
+// Run ingests until ctx is done, then stops pulling and waits for its
+// workers: what they had not sent stays unacknowledged (see handle). Every
+// goroutine it starts runs under one errgroup; in flight are at most
+// Workers commands and pullSize events per worker.
 func (s *Service) Run(ctx context.Context) error {
 	cons, err := s.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
 	if ctx.Err() != nil {
@@ -135,15 +121,22 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	defer func() { _ = svc.Stop() }()
 
+	var workers errgroup.Group
 	queues := make([]chan item, s.cfg.Workers)
-	var wg sync.WaitGroup
 	for i := range queues {
 		queues[i] = make(chan item, pullSize)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		workers.Go(func() error {
 			s.work(ctx, queues[i])
-		}()
+			return nil
+		})
+	}
+	// The queues close only after the workers' producers (consumer and
+	// gate) have stopped, whatever path Run leaves by.
+	stopWorkers := func() {
+		for _, q := range queues {
+			close(q)
+		}
+		_ = workers.Wait()
 	}
 	dispatch := func(it item) {
 		h := fnv.New32a()
@@ -161,18 +154,18 @@ func (s *Service) Run(ctx context.Context) error {
 	cc, err := cons.Consume(func(m jetstream.Msg) { gate.receive(decode(m)) },
 		jetstream.PullPriorityGroup(provision.IngestPriorityGroup), jetstream.PullMaxMessages(pullSize))
 	if err != nil {
+		gate.stop()
+		stopWorkers()
 		return fmt.Errorf("consume %s: %w", provision.IngestConsumer, err)
 	}
 	s.log.Info("provider-ingest running", "instance", s.cfg.Instance, "workers", s.cfg.Workers)
+	s.ready.Signal()
 	defer func() { s.log.Info("provider-ingest stopped", "instance", s.cfg.Instance, "stats", s.Stats()) }()
 	<-ctx.Done()
 	cc.Stop()
 	<-cc.Closed()
 	gate.stop()
-	for _, q := range queues {
-		close(q)
-	}
-	wg.Wait()
+	stopWorkers()
 	// The pin is left to expire (see Timing): what is still in flight to
 	// this instance must be redelivered before anything newer.
 	return nil

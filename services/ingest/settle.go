@@ -29,6 +29,11 @@ type settleGate struct {
 	dispatch func(item)
 	ackFloor func() (uint64, error)
 
+	// running counts the gate's own goroutines (a pending release, a
+	// poll), so stop can wait for them; done ends a poll's pause.
+	running sync.WaitGroup
+	done    chan struct{}
+
 	mu      sync.Mutex
 	open    bool
 	stopped bool
@@ -39,7 +44,30 @@ type settleGate struct {
 }
 
 func newSettleGate(ackWait time.Duration, dispatch func(item), ackFloor func() (uint64, error)) *settleGate {
-	return &settleGate{settle: ackWait + ackWait/4, dispatch: dispatch, ackFloor: ackFloor, held: map[uint64]item{}}
+	return &settleGate{settle: ackWait + ackWait/4, dispatch: dispatch, ackFloor: ackFloor, held: map[uint64]item{},
+		done: make(chan struct{})}
+}
+
+// releaseAfter schedules release; g.mu is held.
+func (g *settleGate) releaseAfter(d time.Duration) {
+	g.running.Add(1)
+	g.timer = time.AfterFunc(d, func() {
+		defer g.running.Done()
+		g.release()
+	})
+}
+
+// startPoll starts poll unless one runs; g.mu is held.
+func (g *settleGate) startPoll() {
+	if g.polling {
+		return
+	}
+	g.polling = true
+	g.running.Add(1)
+	go func() {
+		defer g.running.Done()
+		g.poll()
+	}()
 }
 
 func (g *settleGate) receive(it item) {
@@ -50,7 +78,7 @@ func (g *settleGate) receive(it item) {
 	}
 	if !g.open {
 		if len(g.held) == 0 {
-			g.timer = time.AfterFunc(g.settle, g.release)
+			g.releaseAfter(g.settle)
 		}
 		_ = it.msg.InProgress() // held, not forgotten: do not redeliver yet
 		g.held[it.seq] = it
@@ -64,10 +92,7 @@ func (g *settleGate) receive(it item) {
 	g.drain(0)
 	if len(g.held) > 0 {
 		_ = it.msg.InProgress()
-		if !g.polling {
-			g.polling = true
-			go g.poll()
-		}
+		g.startPoll()
 	}
 }
 
@@ -83,7 +108,7 @@ func (g *settleGate) release() {
 		return
 	}
 	if err != nil {
-		g.timer = time.AfterFunc(200*time.Millisecond, g.release)
+		g.releaseAfter(200 * time.Millisecond)
 		return
 	}
 	g.open, g.last = true, floor
@@ -94,9 +119,8 @@ func (g *settleGate) release() {
 		}
 	}
 	g.drain(floor)
-	if len(g.held) > 0 && !g.polling {
-		g.polling = true
-		go g.poll()
+	if len(g.held) > 0 {
+		g.startPoll()
 	}
 }
 
@@ -122,7 +146,11 @@ func (g *settleGate) drain(floor uint64) {
 // hole, and keeps them from being redelivered meanwhile.
 func (g *settleGate) poll() {
 	for n := 1; ; n++ {
-		time.Sleep(200 * time.Millisecond)
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-g.done:
+			return // stop resets polling
+		}
 		floor, err := g.ackFloor()
 		g.mu.Lock()
 		if g.stopped || len(g.held) == 0 {
@@ -144,13 +172,21 @@ func (g *settleGate) poll() {
 
 // stop ends the gate before the workers' queues close: what it still holds
 // is dropped unacknowledged, so it is redelivered, and a pending release
-// never fires into a closed queue.
+// never fires into a closed queue. It returns once the gate's goroutines
+// have.
 func (g *settleGate) stop() {
 	g.mu.Lock()
-	defer g.mu.Unlock()
+	if g.stopped {
+		g.mu.Unlock()
+		return
+	}
 	g.stopped = true
-	if g.timer != nil {
-		g.timer.Stop()
+	if g.timer != nil && g.timer.Stop() {
+		g.running.Done() // the release will not run
 	}
 	g.held = nil
+	g.polling = false
+	close(g.done)
+	g.mu.Unlock()
+	g.running.Wait()
 }

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// devProcess is a `peon dev` run of the built binary.
+type devProcess struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	logs bytes.Buffer
+	done chan error
+}
+
+func (d *devProcess) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.logs.Write(p)
+}
+
+func (d *devProcess) stderr() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.logs.String()
+}
+
+func startDev(t *testing.T, args ...string) *devProcess {
+	t.Helper()
+	d := &devProcess{cmd: exec.Command(peonBin, append([]string{"dev", "--log-format", "json"}, args...)...), done: make(chan error, 1)}
+	d.cmd.Stderr = d
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = d.cmd.Process.Kill()
+		<-d.done
+	})
+	return d
+}
+
+// waitBanner waits until peon dev says it runs: it prints the banner only
+// once every service serves.
+func (d *devProcess) waitBanner(t *testing.T) string {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for !strings.Contains(d.stderr(), "Peon is running") {
+		select {
+		case err := <-d.done:
+			d.done <- err
+			t.Fatalf("peon dev exited (%v):\n%s", err, d.stderr())
+		case <-deadline:
+			t.Fatalf("no banner after 30s:\n%s", d.stderr())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return d.stderr()
+}
+
+func (d *devProcess) stop(t *testing.T) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil {
+			t.Fatalf("peon dev exited with %v:\n%s", err, d.stderr())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("peon dev did not stop within 15s of SIGTERM")
+	}
+}
+
+var bannerURL = regexp.MustCompile(`embedded NATS server at (nats://[0-9.:]+)`)
+
+// TestDevBusyPort: a port something else holds fails within a second, with
+// the operating system's words, exit 1.
+func TestDevBusyPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, r := range runners {
+		start := time.Now()
+		got := r.run(t, invocation{args: []string{"dev", "--listen", l.Addr().String(), "--data-dir", t.TempDir()}, within: 10 * time.Second})
+		took := time.Since(start)
+		if got.code != exitFailed || !strings.Contains(got.err, "address already in use") || !strings.Contains(got.err, l.Addr().String()) {
+			t.Errorf("%s: %s", r.name, got)
+		}
+		if took > time.Second {
+			t.Errorf("%s: took %s to fail", r.name, took)
+		}
+	}
+}
+
+// TestDevDataDirLock: a second peon dev on the same data directory exits at
+// once, naming the first one's pid; the banner gives the address it was
+// started on, with -s since it is not the default.
+func TestDevDataDirLock(t *testing.T) {
+	data := t.TempDir()
+	first := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", data)
+	banner := first.waitBanner(t)
+	m := bannerURL.FindStringSubmatch(banner)
+	if m == nil {
+		t.Fatalf("banner names no URL:\n%s", banner)
+	}
+	if !strings.Contains(banner, "cmd project.create -s "+m[1]+" name=demo") || !strings.Contains(banner, "projects -s "+m[1]) {
+		t.Errorf("the banner's advice lacks -s %s:\n%s", m[1], banner)
+	}
+	for _, r := range runners {
+		start := time.Now()
+		got := r.run(t, invocation{args: []string{"dev", "--listen", "127.0.0.1:-1", "--data-dir", data}, within: 10 * time.Second})
+		want := "in use by process " + strconv.Itoa(first.cmd.Process.Pid)
+		if got.code != exitFailed || !strings.Contains(got.err, want) || time.Since(start) > 2*time.Second {
+			t.Errorf("%s: second peon dev on one data dir: want exit 1 with %q at once; got after %s %s", r.name, want, time.Since(start), got)
+		}
+	}
+	first.stop(t)
+	// Released with the process: the directory can be used again.
+	again := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", data)
+	again.waitBanner(t)
+	again.stop(t)
+}
+
+// TestDevEndToEnd runs `peon dev` as a user would: drives a turn, stops it
+// with SIGTERM, restarts it on the same data and finds the same state; the
+// demo's simulated agents stream once the services serve.
+func TestDevEndToEnd(t *testing.T) {
+	data := t.TempDir()
+	dev := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", data, "--demo", "--demo-threads", "1")
+	url := bannerURL.FindStringSubmatch(dev.waitBanner(t))[1]
+	env := at(url)
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=e2e", "path=/e2e"}, env: env})
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "title=e2e"}, env: env})
+	tu := send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
+	s := peontest.Connect(t, url)
+	for i, word := range strings.Fields("streamed by the agent") {
+		s.Publish(t, th.ThreadID, tu.TurnID, "w"+strconv.Itoa(i), domain.TextDelta{MessageID: "m", Delta: word + " "})
+	}
+	s.Publish(t, th.ThreadID, tu.TurnID, "end", domain.TurnComplete{StopReason: "end_turn"})
+	show := func() string {
+		return binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
+	}
+	waitOutput(t, show, "status Idle")
+	before := binary(t, invocation{args: []string{"thread", "show", th.ThreadID, "--json"}, env: env}).out
+	if !strings.Contains(before, "streamed by the agent") {
+		t.Fatalf("transcript: %s", before)
+	}
+	// The demo plays on its own thread.
+	waitOutput(t, func() string { return binary(t, invocation{args: []string{"threads"}, env: env}).out }, "simulated thread 0")
+	dev.stop(t)
+	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(url, "nats://"), time.Second); err == nil {
+		conn.Close()
+		t.Fatal("something still listens after peon dev stopped")
+	}
+
+	port := strings.TrimPrefix(url[strings.LastIndex(url, ":"):], ":")
+	dev = startDev(t, "--listen", "127.0.0.1:"+port, "--data-dir", data)
+	dev.waitBanner(t)
+	after := binary(t, invocation{args: []string{"thread", "show", th.ThreadID, "--json"}, env: env}).out
+	var b, a struct{ Thread *domain.ThreadState }
+	_ = json.Unmarshal([]byte(before), &b)
+	_ = json.Unmarshal([]byte(after), &a)
+	if a.Thread == nil || a.Thread.Seq != b.Thread.Seq || !strings.Contains(after, "streamed by the agent") {
+		t.Fatalf("state differs after restart:\nbefore %s\nafter %s", before, after)
+	}
+	if got := binary(t, invocation{args: []string{"status"}, env: env}); got.code != 0 {
+		t.Errorf("status after restart: %s", got)
+	}
+	dev.stop(t)
+}
