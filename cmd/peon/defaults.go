@@ -10,6 +10,7 @@ import (
 	"github.com/peonhq/peon/internal/simulator"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/gateway"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -65,6 +66,8 @@ func flagVars(placeholders bool) kong.Vars {
 		"replicas":                itoa(defaultReplicas),
 		"partitions":              itoa(defaultPartitions),
 		"dev_listen":              devListen,
+		"dev_http":                devHTTP,
+		"gateway_listen":          gateway.DefaultConfig().Listen,
 		"dev_demo_threads":        itoa(devDemoThreads),
 		"dev_max_memory_mb":       itoa(devMaxMemoryMB),
 		"dev_max_store_mb":        itoa(devMaxStoreMB),

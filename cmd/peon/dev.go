@@ -18,6 +18,7 @@ import (
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/simulator"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/gateway"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -27,6 +28,7 @@ import (
 // The embedded server's defaults.
 const (
 	devListen      = "127.0.0.1:4222"
+	devHTTP        = "127.0.0.1:8080"
 	devDemoThreads = 3
 	devMaxMemoryMB = 256
 	devMaxStoreMB  = 4096
@@ -44,6 +46,8 @@ type devCmd struct {
 	SyncAlways  bool         `help:"fsync every write before acknowledging it (as production does)"`
 	MaxMemoryMB int64        `name:"max-memory-mb" default:"${dev_max_memory_mb}" help:"JetStream memory storage limit, MiB"`
 	MaxStoreMB  int64        `name:"max-store-mb" default:"${dev_max_store_mb}" help:"JetStream file storage limit, MiB"`
+	HTTP        string       `name:"http" default:"${dev_http}" placeholder:"HOST:PORT" help:"the web console and HTTP API (token-less from loopback); off turns them off"`
+	Gateway     gatewayFlags `embed:""`
 	Decider     deciderFlags `embed:""`
 	Ingest      ingestFlags  `embed:""`
 }
@@ -74,6 +78,10 @@ func (c *devCmd) check() []error {
 	}
 	if c.MaxStoreMB < 1 {
 		errs = append(errs, fmt.Errorf("--max-store-mb %d must be at least 1", c.MaxStoreMB))
+	}
+	if c.HTTP != "off" {
+		errs = append(errs, c.Gateway.check()...)
+		errs = append(errs, c.Gateway.config(c.HTTP, "").Validate())
 	}
 	errs = append(errs, c.Decider.check()...)
 	return append(errs, c.Ingest.check()...)
@@ -166,6 +174,26 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 			return err
 		}
 	}
+	var console *gateway.Service
+	if c.HTTP != "off" {
+		err := start("gateway", "gateway", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			ids, extra, err := c.Gateway.identities(nc, local, instance)
+			conns = append(conns, extra...)
+			if err != nil {
+				return nil, err
+			}
+			// On one machine, the person at it needs no token: requests
+			// from loopback act as the local connection.
+			ids.Loopback = &gateway.Identity{Role: "local", NC: nc}
+			cfg := c.Gateway.config(c.HTTP, instance)
+			cfg.LoopbackWithoutToken = true
+			console, err = gateway.New(cfg, ids, l)
+			return console, err
+		})
+		if err != nil {
+			return err
+		}
+	}
 	if c.Demo {
 		sim, err := simulator.New(admin, simulator.Config{Threads: c.DemoThreads,
 			Script:       simulator.Script{Deltas: 60, Rate: 15, ApprovalEvery: 3, ErrorEvery: 7},
@@ -198,28 +226,36 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		}
 		return err
 	}
-	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir))
+	consoleURL := ""
+	if console != nil {
+		consoleURL = "http://" + console.Addr() + "/"
+	}
+	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir, consoleURL))
 	return g.Wait()
 }
 
 // devBanner is what a newcomer reads once everything serves: where it
 // runs and what to type, with the -s flag when the server is not where
 // the client looks by default.
-func devBanner(url, dataDir string) string {
+func devBanner(url, dataDir, consoleURL string) string {
 	peon := selfCommand()
 	server := ""
 	if url != nats.DefaultURL {
 		server = " -s " + url
 	}
+	web := ""
+	if consoleURL != "" {
+		web = "\n  Open the console: " + consoleURL + " (the HTTP API is under /v1/)."
+	}
 	return fmt.Sprintf(`
-  Peon is running on an embedded NATS server at %s (data in %s).
+  Peon is running on an embedded NATS server at %s (data in %s).%s
   Try, in another terminal:
     %s cmd project.create%s name=demo path=/tmp/demo
     %s projects%s
     %s events tail%s
   Ctrl-C stops it; run it again to resume with the same state.
 
-`, url, dataDir, peon, server, peon, server, peon, server)
+`, url, dataDir, web, peon, server, peon, server, peon, server)
 }
 
 // selfCommand is how the user ran this binary: "go run ./cmd/peon" from a

@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net"
+	"net/http"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,6 +42,9 @@ func (d *devProcess) stderr() string {
 
 func startDev(t *testing.T, args ...string) *devProcess {
 	t.Helper()
+	if !slices.Contains(args, "--http") {
+		args = append(args, "--http", "127.0.0.1:0") // tests run side by side
+	}
 	d := &devProcess{cmd: exec.Command(peonBin, append([]string{"dev", "--log-format", "json"}, args...)...), done: make(chan error, 1)}
 	d.cmd.Stderr = d
 	if err := d.cmd.Start(); err != nil {
@@ -86,7 +92,25 @@ func (d *devProcess) stop(t *testing.T) {
 	}
 }
 
-var bannerURL = regexp.MustCompile(`embedded NATS server at (nats://[0-9.:]+)`)
+var (
+	bannerURL  = regexp.MustCompile(`embedded NATS server at (nats://[0-9.:]+)`)
+	consoleURL = regexp.MustCompile(`Open the console: (http://[0-9.:]+/)`)
+)
+
+// httpGet fetches a URL and returns its status and body.
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
 
 // TestDevBusyPort: a port something else holds fails within a second, with
 // the operating system's words, exit 1.
@@ -144,7 +168,12 @@ func TestDevDataDirLock(t *testing.T) {
 func TestDevEndToEnd(t *testing.T) {
 	data := t.TempDir()
 	dev := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", data, "--demo", "--demo-threads", "1")
-	url := bannerURL.FindStringSubmatch(dev.waitBanner(t))[1]
+	banner := dev.waitBanner(t)
+	url := bannerURL.FindStringSubmatch(banner)[1]
+	web := consoleURL.FindStringSubmatch(banner)
+	if web == nil {
+		t.Fatalf("the banner gives no console URL:\n%s", banner)
+	}
 	env := at(url)
 	r := runners[1]
 	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=e2e", "path=/e2e"}, env: env})
@@ -162,6 +191,13 @@ func TestDevEndToEnd(t *testing.T) {
 	before := binary(t, invocation{args: []string{"thread", "show", th.ThreadID, "--json"}, env: env}).out
 	if !strings.Contains(before, "streamed by the agent") {
 		t.Fatalf("transcript: %s", before)
+	}
+	// The console and the HTTP API answer on loopback without a token.
+	if code, page := httpGet(t, web[1]); code != 200 || !strings.Contains(page, "<title>") {
+		t.Errorf("console: %d %.200s", code, page)
+	}
+	if code, body := httpGet(t, web[1]+"v1/threads/"+th.ThreadID+"/messages"); code != 200 || !strings.Contains(body, "streamed by the agent") {
+		t.Errorf("GET /v1/threads/%s/messages: %d %.300s", th.ThreadID, code, body)
 	}
 	// The demo plays on its own thread.
 	waitOutput(t, func() string { return binary(t, invocation{args: []string{"threads"}, env: env}).out }, "simulated thread 0")
