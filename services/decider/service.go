@@ -133,7 +133,7 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			// In-flight work finishes even when ctx is cancelled for shutdown.
 			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 			defer cancel()
-			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			enc := domain.RequestEncoding(req.Headers().Get(contract.HeaderContentType), req.Data())
 			deadline, err := requestDeadline(req.Headers().Get(contract.HeaderDeadline), time.Now())
 			var cmd domain.Command
 			if err == nil {

@@ -166,7 +166,7 @@ func handle[Req contract.Query](s *Service, what reads, fn func(context.Context,
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
 			defer cancel()
-			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			enc := domain.RequestEncoding(req.Headers().Get(contract.HeaderContentType), req.Data())
 			var r Req
 			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
 			var reply any
