@@ -39,10 +39,13 @@ type ErrorDetail struct {
 // Codes that only the services produce (the domain's are in package domain).
 const (
 	CodeCommandIDReused domain.Code = "command_id_reused"
-	CodeContention      domain.Code = "contention"
-	CodeUnavailable     domain.Code = "unavailable"
-	CodeTimeout         domain.Code = "timeout"
-	CodeInternal        domain.Code = "internal"
+	// CodeReplyTooLarge answers a request whose reply would exceed the
+	// server's max payload: the answer is refused, never dropped.
+	CodeReplyTooLarge domain.Code = "reply_too_large"
+	CodeContention    domain.Code = "contention"
+	CodeUnavailable   domain.Code = "unavailable"
+	CodeTimeout       domain.Code = "timeout"
+	CodeInternal      domain.Code = "internal"
 )
 
 // Status maps an error code to its reply status: 4xx are permanent (do not
@@ -51,7 +54,7 @@ func Status(code domain.Code) int {
 	switch code {
 	case domain.CodeBadRequest, domain.CodeInvalidCommand:
 		return 400
-	case domain.CodePayloadTooLarge:
+	case domain.CodePayloadTooLarge, CodeReplyTooLarge:
 		return 413
 	case domain.CodeProjectNotFound, domain.CodeThreadNotFound, domain.CodeTurnNotFound,
 		domain.CodePendingActionNotFound, domain.CodeToolCallNotFound, domain.CodeCheckpointNotFound,

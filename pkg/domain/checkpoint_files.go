@@ -54,7 +54,7 @@ func (f *FileChange) UnmarshalJSON(data []byte) error {
 		*f = pathOnly(path)
 		return nil
 	}
-	return decodeStrict(JSON, data, (*fileChangeFields)(f), "file change", "")
+	return decodeStrict(JSON, data, (*fileChangeFields)(f), "file change", "", false)
 }
 
 // DecodeMsgpack decodes a file change strictly, or a bare path.
@@ -71,7 +71,7 @@ func (f *FileChange) DecodeMsgpack(dec *msgpack.Decoder) error {
 		*f = pathOnly(path)
 		return nil
 	}
-	return decodeStructMsgpack(dec, (*fileChangeFields)(f), "file change", "")
+	return decodeStructMsgpack(dec, (*fileChangeFields)(f), "file change", "", false)
 }
 
 // isMsgpackString reports whether a MessagePack type byte starts a string.

@@ -1,15 +1,22 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"mime"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
 
 // Encoding is a wire encoding. MessagePack is the default everywhere; JSON
-// is chosen per request with the header Content-Type: application/json.
+// is chosen per request with the header Content-Type: application/json
+// (parameters such as charset allowed, any case), or, for a request without
+// a recognised Content-Type, by a body that starts with "{" (see
+// RequestEncoding).
 type Encoding int
 
 // Encodings.
@@ -24,12 +31,50 @@ const (
 	ContentTypeJSON        = "application/json"
 )
 
-// EncodingOf maps a Content-Type header value to an encoding.
+// EncodingOf maps a Content-Type header value to an encoding: any form of
+// application/json (other case, parameters such as "; charset=utf-8") is
+// JSON, everything else MessagePack.
 func EncodingOf(contentType string) Encoding {
-	if contentType == ContentTypeJSON {
+	if enc, known := mediaType(contentType); known {
+		return enc
+	}
+	return MessagePack
+}
+
+// RequestEncoding is the encoding of a request body and of its reply: the
+// Content-Type's when it names one of the two, else JSON when the body's
+// first non-space byte is "{", else MessagePack. No MessagePack request
+// starts with "{" (0x7b is the whole integer 123, never an object), so a
+// JSON body sent without the header is still read, and answered, as JSON.
+func RequestEncoding(contentType string, body []byte) Encoding {
+	if enc, known := mediaType(contentType); known {
+		return enc
+	}
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '{' {
 		return JSON
 	}
 	return MessagePack
+}
+
+// mediaType reads a Content-Type value: its encoding, and whether it names
+// one at all.
+func mediaType(contentType string) (Encoding, bool) {
+	if contentType == "" {
+		return MessagePack, false
+	}
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		// Unparsable parameters: the type before them still counts.
+		mt, _, _ = strings.Cut(contentType, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+	}
+	switch mt {
+	case ContentTypeJSON:
+		return JSON, true
+	case ContentTypeMessagePack, "application/x-msgpack", "application/vnd.msgpack":
+		return MessagePack, true
+	}
+	return MessagePack, false
 }
 
 // ContentType is the Content-Type header value of an encoding.
@@ -69,8 +114,11 @@ func CommandTypes() []string {
 
 // DecodeCommand decodes a command body of the given type. The body is a flat
 // object of the command's fields; a "type" field is optional and, if present,
-// must equal commandType. Errors are *DeciderError with code bad_request or
-// payload_too_large.
+// must equal commandType. Errors are *DeciderError: bad_request for a body
+// that does not decode (integers out of their field's range included, in
+// both encodings alike), payload_too_large, and invalid_command for text
+// that is not valid UTF-8 or an id field given but not a valid id (an
+// explicitly empty id is not "absent").
 func DecodeCommand(commandType string, data []byte, enc Encoding, maxBytes int) (Command, error) {
 	t, ok := commandTypes[commandType]
 	if !ok {
@@ -80,7 +128,7 @@ func DecodeCommand(commandType string, data []byte, enc Encoding, maxBytes int) 
 		return nil, err
 	}
 	v := reflect.New(t)
-	if err := decodeStrict(enc, data, v.Interface(), commandType, commandType); err != nil {
+	if err := decodeStrict(enc, data, v.Interface(), commandType, commandType, true); err != nil {
 		return nil, err
 	}
 	cmd := v.Elem().Interface().(Command)
@@ -96,7 +144,10 @@ func EncodeCommand(cmd Command, enc Encoding) ([]byte, error) {
 	return marshal(enc, cmd)
 }
 
-// checkInput enforces the size limit and, for MessagePack, well-formedness.
+// checkInput enforces the size limit, well-formedness and, in both
+// encodings, that text is valid UTF-8 (encoding/json would silently replace
+// invalid bytes, MessagePack would keep them: either way the stored text
+// would not be what was sent).
 func checkInput(data []byte, enc Encoding, maxBytes int) error {
 	if maxBytes > 0 && len(data) > maxBytes {
 		return Errorf(CodePayloadTooLarge, "body of %d bytes exceeds the limit of %d", len(data), maxBytes)
@@ -105,11 +156,15 @@ func checkInput(data []byte, enc Encoding, maxBytes int) error {
 		return Errorf(CodeBadRequest, "empty body")
 	}
 	if enc == MessagePack {
-		if err := checkMsgpack(data); err != nil {
+		if err := checkMsgpackInput(data); errors.Is(err, errInvalidUTF8) {
+			return Errorf(CodeInvalidCommand, "%v", err)
+		} else if err != nil {
 			return Errorf(CodeBadRequest, "%v", cleanErr(err))
 		}
 	} else if !json.Valid(data) {
 		return Errorf(CodeBadRequest, "body is not valid JSON")
+	} else if !utf8.Valid(data) {
+		return Errorf(CodeInvalidCommand, "%v", errInvalidUTF8)
 	}
 	return nil
 }
@@ -206,7 +261,7 @@ func (p *ProviderEventEnvelope) decode(enc Encoding, data []byte) error {
 		return Errorf(CodeBadRequest, "unknown provider event type %q", tag)
 	}
 	v := reflect.New(t)
-	if err := decodeStrict(enc, data, v.Interface(), "provider event "+tag, tag); err != nil {
+	if err := decodeStrict(enc, data, v.Interface(), "provider event "+tag, tag, false); err != nil {
 		return err
 	}
 	pe := v.Elem().Interface().(ProviderEvent)
@@ -228,12 +283,12 @@ type batchItemFields ProviderEventBatchItem
 
 // UnmarshalJSON decodes a batch item strictly (both fields required).
 func (b *ProviderEventBatchItem) UnmarshalJSON(data []byte) error {
-	return decodeStrict(JSON, data, (*batchItemFields)(b), "provider event batch item", "")
+	return decodeStrict(JSON, data, (*batchItemFields)(b), "provider event batch item", "", false)
 }
 
 // DecodeMsgpack decodes a batch item strictly (both fields required).
 func (b *ProviderEventBatchItem) DecodeMsgpack(dec *msgpack.Decoder) error {
-	return decodeStructMsgpack(dec, (*batchItemFields)(b), "provider event batch item", "")
+	return decodeStructMsgpack(dec, (*batchItemFields)(b), "provider event batch item", "", false)
 }
 
 // Marshal encodes any value (a reply, a read-model record) in enc, with the
@@ -256,7 +311,8 @@ func Unmarshal(enc Encoding, data []byte, v any) error {
 
 // DecodeRequest decodes a request body (a query, say) into v strictly, as
 // commands are decoded: size limit, MessagePack bomb check, no unknown
-// fields, required fields present. Errors are *DeciderError.
+// fields, required fields present, integers in range, valid UTF-8, id
+// fields (named *_id) valid ids when given. Errors are *DeciderError.
 func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if len(data) == 0 {
 		data = []byte("{}")
@@ -267,7 +323,7 @@ func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if err := checkInput(data, enc, maxBytes); err != nil {
 		return err
 	}
-	return decodeStrict(enc, data, v, "request", "")
+	return decodeStrict(enc, data, v, "request", "", true)
 }
 
 // taggedFields returns a provider event's wire fields with its type tag,

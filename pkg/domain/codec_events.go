@@ -84,13 +84,13 @@ func DecodeEvent(data []byte, enc Encoding) (Event, error) {
 	var body []byte
 	if enc == JSON {
 		var env envelope[json.RawMessage]
-		if err := decodeStrict(JSON, data, &env, "event", ""); err != nil {
+		if err := decodeStrict(JSON, data, &env, "event", "", false); err != nil {
 			return nil, err
 		}
 		typ, version, body = env.Type, env.V, env.Data
 	} else {
 		var env envelope[msgpack.RawMessage]
-		if err := decodeStrict(MessagePack, data, &env, "event", ""); err != nil {
+		if err := decodeStrict(MessagePack, data, &env, "event", "", false); err != nil {
 			return nil, err
 		}
 		typ, version, body = env.Type, env.V, env.Data
@@ -109,7 +109,7 @@ func DecodeEvent(data []byte, enc Encoding) (Event, error) {
 		}
 	}
 	v := reflect.New(s.typ)
-	if err := decodeStrict(enc, body, v.Interface(), "event "+typ, ""); err != nil {
+	if err := decodeStrict(enc, body, v.Interface(), "event "+typ, "", false); err != nil {
 		return nil, err
 	}
 	e := v.Elem().Interface().(Event)
@@ -136,7 +136,7 @@ func DecodeEventData(eventType string, data []byte, enc Encoding) (Event, error)
 		return nil, err
 	}
 	v := reflect.New(s.typ)
-	if err := decodeStrict(enc, data, v.Interface(), "event "+eventType, ""); err != nil {
+	if err := decodeStrict(enc, data, v.Interface(), "event "+eventType, "", false); err != nil {
 		return nil, err
 	}
 	return v.Elem().Interface().(Event), nil

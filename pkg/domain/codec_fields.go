@@ -20,6 +20,14 @@ type fieldSet struct {
 	index map[string]int
 	// requiredIndex lists the indexes of the required fields.
 	requiredIndex []int
+	// ids lists the id fields: strings whose wire name ends in "_id".
+	ids []idField
+}
+
+// idField is one id field of a wire struct.
+type idField struct {
+	name  string
+	index int
 }
 
 var fieldSets sync.Map // reflect.Type -> *fieldSet
@@ -39,6 +47,9 @@ func fieldsOf(t reflect.Type) *fieldSet {
 		}
 		fs.known[name] = true
 		fs.index[name] = i
+		if strings.HasSuffix(name, "_id") && f.Type.Kind() == reflect.String {
+			fs.ids = append(fs.ids, idField{name: name, index: i})
+		}
 		if f.Tag.Get("required") == "true" {
 			fs.required = append(fs.required, name)
 			fs.requiredIndex = append(fs.requiredIndex, i)
@@ -67,12 +78,29 @@ func (fs *fieldSet) checkKeys(what, wantType string, keys map[string]bool, typeT
 	return nil
 }
 
+// checkIDs refuses an id field that is present but not a valid id. An id
+// given as "" (or null) is present: it is never taken for an absent one,
+// which the decider would derive or assign.
+func (fs *fieldSet) checkIDs(what string, rv reflect.Value, present func(field int) bool) error {
+	for _, f := range fs.ids {
+		if !present(f.index) {
+			continue
+		}
+		if id := rv.Field(f.index).String(); !ValidID(id) {
+			return Errorf(CodeInvalidCommand, "%s: %s %q is not a valid id (1-%d characters of A-Z a-z 0-9 _ -; leave an optional id out to have one assigned)",
+				what, f.name, id, MaxIDLength)
+		}
+	}
+	return nil
+}
+
 // decodeStrict decodes one wire object into v (a pointer to a struct),
-// refusing unknown fields and missing required ones. The MessagePack input
-// must have passed checkMsgpack.
-func decodeStrict(enc Encoding, data []byte, v any, what, wantType string) error {
+// refusing unknown fields and missing required ones, and, with ids, id
+// fields given that are not valid ids. The MessagePack input must have
+// passed checkMsgpack.
+func decodeStrict(enc Encoding, data []byte, v any, what, wantType string, ids bool) error {
 	if enc == MessagePack {
-		return decodeStructMsgpack(newDecoder(data), v, what, wantType)
+		return decodeStructMsgpack(newDecoder(data), v, what, wantType, ids)
 	}
 	fs := fieldsOf(reflect.TypeOf(v).Elem())
 	keys, tag, err := objectKeys(enc, data)
@@ -88,6 +116,13 @@ func decodeStrict(enc Encoding, data []byte, v any, what, wantType string) error
 			return nested // already says what was wrong, and where
 		}
 		return Errorf(CodeBadRequest, "%s: %v", what, cleanErr(err))
+	}
+	if ids {
+		rt := reflect.TypeOf(v).Elem()
+		return fs.checkIDs(what, reflect.ValueOf(v).Elem(), func(i int) bool {
+			name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+			return keys[name]
+		})
 	}
 	return nil
 }
@@ -169,7 +204,7 @@ func newDecoder(data []byte) *msgpack.Decoder {
 // are errors, a "type" key must equal wantType (when given). Nested values
 // with their own decoders (provider event envelopes) decode from the same
 // stream, so nothing is decoded twice.
-func decodeStructMsgpack(dec *msgpack.Decoder, v any, what, wantType string) error {
+func decodeStructMsgpack(dec *msgpack.Decoder, v any, what, wantType string, ids bool) error {
 	rv := reflect.ValueOf(v).Elem()
 	fs := fieldsOf(rv.Type())
 	n, err := dec.DecodeMapLen()
@@ -212,6 +247,9 @@ func decodeStructMsgpack(dec *msgpack.Decoder, v any, what, wantType string) err
 		if !seen[i] {
 			return Errorf(CodeBadRequest, "%s: missing required field %q", what, fs.required[k])
 		}
+	}
+	if ids {
+		return fs.checkIDs(what, rv, func(i int) bool { return seen[i] })
 	}
 	return nil
 }

@@ -2,7 +2,9 @@ package domain
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // maxNesting bounds how deep maps and arrays may nest in outside input.
@@ -17,8 +19,20 @@ const maxNesting = 32
 // five bytes dd ff ff ff ff (an array of 4 billion elements) would make it
 // allocate tens of gigabytes and kill the process. After this walk every
 // claimed length is bounded by the input's own size.
-func checkMsgpack(b []byte) error {
-	end, err := skipMsgpack(b, 0, 0)
+func checkMsgpack(b []byte) error { return walkMsgpack(b, false) }
+
+// checkMsgpackInput is checkMsgpack for outside input, which must also be
+// text where it is text: every string (and every binary value, which the
+// decoder would read into a string) must be valid UTF-8, as JSON input must
+// (errInvalidUTF8 otherwise). Stored data is read with checkMsgpack, so
+// what was stored before this rule still reads.
+func checkMsgpackInput(b []byte) error { return walkMsgpack(b, true) }
+
+// errInvalidUTF8 is text that is not valid UTF-8 in outside input.
+var errInvalidUTF8 = errors.New("a string is not valid UTF-8")
+
+func walkMsgpack(b []byte, text bool) error {
+	end, err := skipMsgpack(b, 0, 0, text)
 	if err != nil {
 		return err
 	}
@@ -28,8 +42,9 @@ func checkMsgpack(b []byte) error {
 	return nil
 }
 
-// skipMsgpack returns the offset just past the value starting at pos.
-func skipMsgpack(b []byte, pos, depth int) (int, error) {
+// skipMsgpack returns the offset just past the value starting at pos;
+// with text, strings and binary values must be valid UTF-8.
+func skipMsgpack(b []byte, pos, depth int, text bool) (int, error) {
 	if pos >= len(b) {
 		return 0, fmt.Errorf("msgpack: unexpected end of input at byte %d", pos)
 	}
@@ -39,11 +54,11 @@ func skipMsgpack(b []byte, pos, depth int) (int, error) {
 	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3: // fixint, nil, bool
 		return pos, nil
 	case c >= 0xa0 && c <= 0xbf: // fixstr
-		return skipBytes(b, pos, int(c&0x1f))
+		return skipText(b, pos, int(c&0x1f), text)
 	case c >= 0x90 && c <= 0x9f: // fixarray
-		return skipItems(b, pos, int(c&0x0f), depth)
+		return skipItems(b, pos, int(c&0x0f), depth, text)
 	case c >= 0x80 && c <= 0x8f: // fixmap
-		return skipItems(b, pos, 2*int(c&0x0f), depth)
+		return skipItems(b, pos, 2*int(c&0x0f), depth, text)
 	}
 	switch c {
 	case 0xcc, 0xd0: // uint8, int8
@@ -59,19 +74,19 @@ func skipMsgpack(b []byte, pos, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		return skipBytes(b, pos, n)
+		return skipText(b, pos, n, text)
 	case 0xda, 0xc5:
 		n, pos, err := readLength(b, pos, 2)
 		if err != nil {
 			return 0, err
 		}
-		return skipBytes(b, pos, n)
+		return skipText(b, pos, n, text)
 	case 0xdb, 0xc6:
 		n, pos, err := readLength(b, pos, 4)
 		if err != nil {
 			return 0, err
 		}
-		return skipBytes(b, pos, n)
+		return skipText(b, pos, n, text)
 	case 0xd4, 0xd5, 0xd6, 0xd7, 0xd8: // fixext 1..16: a type byte and 2^n data bytes
 		return skipBytes(b, pos, 1+1<<(c-0xd4))
 	case 0xc7, 0xc8, 0xc9: // ext 8/16/32: length, type byte, data
@@ -85,13 +100,13 @@ func skipMsgpack(b []byte, pos, depth int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		return skipItems(b, pos, n, depth)
+		return skipItems(b, pos, n, depth, text)
 	case 0xde, 0xdf: // map16, map32
 		n, pos, err := readLength(b, pos, 2+2*int(c-0xde))
 		if err != nil {
 			return 0, err
 		}
-		return skipItems(b, pos, 2*n, depth)
+		return skipItems(b, pos, 2*n, depth, text)
 	}
 	return 0, fmt.Errorf("msgpack: type code 0x%02x is not accepted", c)
 }
@@ -112,6 +127,16 @@ func readLength(b []byte, pos, width int) (int, int, error) {
 	return int(n), pos + width, nil
 }
 
+// skipText skips a string or binary value of n bytes, checking that it is
+// valid UTF-8 when text is asked for.
+func skipText(b []byte, pos, n int, text bool) (int, error) {
+	end, err := skipBytes(b, pos, n)
+	if err == nil && text && !utf8.Valid(b[pos:end]) {
+		return 0, errInvalidUTF8
+	}
+	return end, err
+}
+
 func skipBytes(b []byte, pos, n int) (int, error) {
 	if n > len(b)-pos {
 		return 0, fmt.Errorf("msgpack: length %d at byte %d exceeds the %d bytes left", n, pos, len(b)-pos)
@@ -121,7 +146,7 @@ func skipBytes(b []byte, pos, n int) (int, error) {
 
 // skipItems skips n values. Every value takes at least one byte, so a count
 // larger than the bytes left is rejected before anything is walked.
-func skipItems(b []byte, pos, n, depth int) (int, error) {
+func skipItems(b []byte, pos, n, depth int, text bool) (int, error) {
 	if depth+1 > maxNesting {
 		return 0, fmt.Errorf("msgpack: nesting deeper than %d", maxNesting)
 	}
@@ -130,7 +155,7 @@ func skipItems(b []byte, pos, n, depth int) (int, error) {
 	}
 	var err error
 	for range n {
-		if pos, err = skipMsgpack(b, pos, depth+1); err != nil {
+		if pos, err = skipMsgpack(b, pos, depth+1, text); err != nil {
 			return 0, err
 		}
 	}

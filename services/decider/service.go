@@ -29,6 +29,7 @@ type Service struct {
 	// commands that are ready at once as one atomic batch.
 	committer *eventstore.Committer
 	log       *slog.Logger
+	replies   *microreply.Replier
 	cache     *lru.Cache[*aggregate]
 	locks     *keyLocks
 	// work bounds the commands in flight; inflight lets shutdown wait for them.
@@ -51,7 +52,8 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 	store := eventstore.New(js)
 	return &Service{
 		cfg: cfg, nc: nc, js: js, store: store, committer: eventstore.NewCommitter(store), log: log,
-		cache: lru.New[*aggregate](cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
+		replies: microreply.New(nc, log),
+		cache:   lru.New[*aggregate](cfg.CacheEntries, cfg.CacheBytes), locks: newKeyLocks(),
 		work: make(chan struct{}, cfg.Concurrency),
 	}, nil
 }
@@ -76,6 +78,13 @@ func (s *Service) Stats() Stats {
 		AppendGroups: groups, GroupedCommands: grouped}
 }
 
+// EndpointStats is what a command endpoint reports in its micro stats: the
+// instance's counters and the endpoint's replies.
+type EndpointStats struct {
+	Stats
+	Replies microreply.EndpointStats `json:"replies"`
+}
+
 // Run serves commands until ctx is done, then stops taking requests, lets
 // the ones in flight finish and returns.
 func (s *Service) Run(ctx context.Context) error {
@@ -88,8 +97,8 @@ func (s *Service) Run(ctx context.Context) error {
 		Description: "Peon commands: validates and appends events to " + contract.EventStream,
 		QueueGroup:  contract.CommandQueue,
 		Metadata:    map[string]string{"instance": s.cfg.Instance},
-		StatsHandler: func(*micro.Endpoint) any {
-			return s.Stats()
+		StatsHandler: func(e *micro.Endpoint) any {
+			return EndpointStats{Stats: s.Stats(), Replies: s.replies.Stats(e.Subject)}
 		},
 	})
 	if err != nil {
@@ -112,7 +121,9 @@ func (s *Service) Run(ctx context.Context) error {
 }
 
 // handler dispatches each request to its own goroutine, bounded by
-// Concurrency, so one instance decides many aggregates at once.
+// Concurrency, so one instance decides many aggregates at once. The
+// goroutine answers through the Replier, never through req itself: micro
+// reads req's state once the handler returns.
 func (s *Service) handler(ctx context.Context, commandType string) micro.HandlerFunc {
 	return func(req micro.Request) {
 		s.work <- struct{}{}
@@ -122,7 +133,7 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			// In-flight work finishes even when ctx is cancelled for shutdown.
 			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
 			defer cancel()
-			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			enc := domain.RequestEncoding(req.Headers().Get(contract.HeaderContentType), req.Data())
 			deadline, err := requestDeadline(req.Headers().Get(contract.HeaderDeadline), time.Now())
 			var cmd domain.Command
 			if err == nil {
@@ -137,7 +148,7 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 				}
 				reply, err = s.Execute(wctx, cmd)
 			}
-			microreply.Respond(req, enc, reply, err, s.log)
+			s.replies.Respond(req, enc, reply, err)
 		}()
 	}
 }

@@ -40,6 +40,7 @@ type Service struct {
 	store    *eventstore.Store
 	log      *slog.Logger
 	progress *progress
+	replies  *microreply.Replier
 
 	mu      sync.RWMutex // guards the version being read
 	version int
@@ -62,7 +63,7 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log, progress: newProgress()}, nil
+	return &Service{cfg: cfg, nc: nc, js: js, store: eventstore.New(js), log: log, progress: newProgress(), replies: microreply.New(nc, log)}, nil
 }
 
 // use opens the buckets of read-model version v and reads from them.
@@ -123,6 +124,7 @@ func (s *Service) Run(ctx context.Context) error {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name: contract.QueryService, Version: contract.ServiceVersion, QueueGroup: contract.QueryService,
 		Description: "Peon read model queries", Metadata: map[string]string{"instance": s.cfg.Instance},
+		StatsHandler: s.replies.StatsHandler,
 	})
 	if err != nil {
 		return fmt.Errorf("register %s: %w", contract.QueryService, err)
@@ -164,7 +166,7 @@ func handle[Req contract.Query](s *Service, what reads, fn func(context.Context,
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), s.cfg.MaxWait+5*time.Second)
 			defer cancel()
-			enc := domain.EncodingOf(req.Headers().Get(contract.HeaderContentType))
+			enc := domain.RequestEncoding(req.Headers().Get(contract.HeaderContentType), req.Data())
 			var r Req
 			err := domain.DecodeRequest(enc, req.Data(), &r, s.cfg.MaxBodyBytes)
 			var reply any
@@ -176,7 +178,7 @@ func handle[Req contract.Query](s *Service, what reads, fn func(context.Context,
 			if err == nil {
 				reply, err = fn(ctx, r)
 			}
-			microreply.Respond(req, enc, reply, err, s.log)
+			s.replies.Respond(req, enc, reply, err)
 		}()
 	}
 }
