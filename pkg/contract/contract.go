@@ -6,6 +6,7 @@ package contract
 
 import (
 	"strings"
+	"time"
 
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -72,6 +73,16 @@ func ProviderSubject(threadID string) string { return "peon.provider." + threadI
 // BucketIngestRejections records provider events provider-ingest could not
 // apply (stale, unknown thread, malformed), keyed <thread_id>.<provider_event_id>.
 const BucketIngestRejections = "peon_ingest_rejections"
+
+// BucketCommandIDs holds, for every command_id the decider accepted, the
+// aggregate it was used on, keyed by the command id: one id names one
+// command across aggregates, also after the event stream's duplicate
+// window. Written by the decider only; its entries expire with the bucket's
+// TTL (CommandIDTTL).
+const BucketCommandIDs = "peon_command_ids"
+
+// CommandIDTTL is how long BucketCommandIDs remembers a command id.
+const CommandIDTTL = 7 * 24 * time.Hour
 
 // Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
 const (

@@ -311,8 +311,9 @@ func Unmarshal(enc Encoding, data []byte, v any) error {
 
 // DecodeRequest decodes a request body (a query, say) into v strictly, as
 // commands are decoded: size limit, MessagePack bomb check, no unknown
-// fields, required fields present, integers in range, valid UTF-8, id
-// fields (named *_id) valid ids when given. Errors are *DeciderError.
+// fields, required fields present, integers in range, valid UTF-8. Id
+// fields are left to the query (an unknown or malformed id is its answer
+// to give). Errors are *DeciderError.
 func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if len(data) == 0 {
 		data = []byte("{}")
@@ -323,7 +324,7 @@ func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if err := checkInput(data, enc, maxBytes); err != nil {
 		return err
 	}
-	return decodeStrict(enc, data, v, "request", "", true)
+	return decodeStrict(enc, data, v, "request", "", false)
 }
 
 // taggedFields returns a provider event's wire fields with its type tag,

@@ -18,10 +18,6 @@ import (
 // other writers kept appending to the same aggregates.
 var ErrContention = microreply.ErrContention
 
-// errCommandIDReused is a command id seen before with a different body.
-var errCommandIDReused = &domain.DeciderError{Code: contract.CodeCommandIDReused,
-	Message: "this command_id was used before with a different command"}
-
 // state is what one attempt decides on.
 type state struct {
 	model *domain.Model
@@ -48,7 +44,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 	for _, key := range lockKeys(cmd) {
 		defer s.locks.lock(key)()
 	}
-	fresh, conflicted, stale := false, false, 0
+	fresh, conflicted, stale, claimed := false, false, 0, false
 	for attempt := range s.cfg.MaxAttempts + staleReadLimit {
 		if conflicted {
 			if err := backoff(ctx, attempt); err != nil {
@@ -59,11 +55,8 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 		if err != nil {
 			return contract.CommandReply{}, err
 		}
-		if rc, seen := st.primary.receipts.get(cmd.CommandIdentity()); seen {
-			if rc.hash != hash {
-				return contract.CommandReply{}, errCommandIDReused
-			}
-			return replyFor(cmd, rc.events, true), nil
+		if reply, answered, err := answerRetry(st.primary, cmd, hash); answered {
+			return reply, err
 		}
 		events, err := domain.Decide(cmd, st.model)
 		if (err != nil || len(events) == 0) && !st.fresh {
@@ -98,6 +91,12 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			r.LastSequence = st.primary.lastSeq
 			return r, nil
 		}
+		if !claimed {
+			if err := s.claim(ctx, cmd); err != nil {
+				return contract.CommandReply{}, err
+			}
+			claimed = true
+		}
 		batch := eventstore.Batch{
 			CommandID: cmd.CommandIdentity(), CommandHash: hash, Events: events,
 			Subjects:     subjectsOf(events, st),
@@ -124,30 +123,6 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 		}
 	}
 	return contract.CommandReply{}, fmt.Errorf("%w after %d attempts", ErrContention, s.cfg.MaxAttempts)
-}
-
-// readBack answers a command whose append was refused as a duplicate with
-// the receipt of the original append, catching up a few times while it is
-// not visible yet. A receipt under another body is a reused id; no receipt
-// at all is not an answer (ErrUnsettled: retry).
-func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.Command, hash string) (contract.CommandReply, error) {
-	for attempt := range 5 {
-		if attempt > 0 {
-			if err := ctxsleep.Sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
-				return contract.CommandReply{}, err
-			}
-		}
-		if err := primary.catchUp(ctx, s.store); err != nil {
-			return contract.CommandReply{}, err
-		}
-		if rc, seen := primary.receipts.get(cmd.CommandIdentity()); seen {
-			if rc.hash != hash {
-				return contract.CommandReply{}, errCommandIDReused
-			}
-			return replyFor(cmd, rc.events, true), nil
-		}
-	}
-	return contract.CommandReply{}, eventstore.ErrUnsettled
 }
 
 // staleReadLimit bounds how often a rejection is read again because the
