@@ -132,35 +132,22 @@ const (
 )
 
 // CommandEndpoints maps each command subject token (peon.cmd.<token>) to the
-// command type it carries.
-var CommandEndpoints = map[string]string{
-	"project.create":     domain.TypeCreateProject,
-	"project.delete":     domain.TypeDeleteProject,
-	"project.rename":     domain.TypeRenameProject,
-	"thread.create":      domain.TypeCreateThread,
-	"thread.delete":      domain.TypeDeleteThread,
-	"thread.select":      domain.TypeSelectThread,
-	"turn.start":         domain.TypeStartTurn,
-	"turn.interrupt":     domain.TypeInterruptTurn,
-	"action.approve":     domain.TypeApprovePendingAction,
-	"action.reject":      domain.TypeRejectPendingAction,
-	"provider.ingest":    domain.TypeIngestProviderEvent,
-	"checkpoint.create":  domain.TypeCreateCheckpoint,
-	"checkpoint.restore": domain.TypeRestoreCheckpoint,
-	"git.commit":         domain.TypeCommitChanges,
-	"git.branch":         domain.TypeCreateBranch,
-	"git.push":           domain.TypePushBranch,
-	// Contract 1.1.
-	"thread.configure": domain.TypeConfigureThread,
-	"git.complete":     domain.TypeCompleteGitOperation,
+// command type it carries. It is built from the domain's command registry
+// (domain.Commands), which is where a command's endpoint is named.
+var CommandEndpoints = commandEndpoints()
+
+func commandEndpoints() map[string]string {
+	m := map[string]string{}
+	for _, s := range domain.Commands() {
+		m[s.Endpoint] = s.Type
+	}
+	return m
 }
 
 // CommandSubject returns the subject of a command type, or "" if unknown.
 func CommandSubject(commandType string) string {
-	for token, typ := range CommandEndpoints {
-		if typ == commandType {
-			return CommandPrefix + "." + token
-		}
+	if s, ok := domain.CommandSpecOf(commandType); ok {
+		return CommandPrefix + "." + s.Endpoint
 	}
 	return ""
 }

@@ -92,22 +92,11 @@ const DefaultMaxCommandBytes = 256 << 10
 // max message size is the real limit, this guards the decoder.
 const maxEventBytes = 8 << 20
 
-var commandTypes = map[string]reflect.Type{}
-
-func init() {
-	for _, c := range []Command{CreateProject{}, DeleteProject{}, RenameProject{}, CreateThread{},
-		DeleteThread{}, SelectThread{}, StartTurn{}, InterruptTurn{}, ApprovePendingAction{},
-		RejectPendingAction{}, IngestProviderEvent{}, CreateCheckpoint{}, RestoreCheckpoint{},
-		CommitChanges{}, CreateBranch{}, PushBranch{}, ConfigureThread{}, CompleteGitOperation{}} {
-		commandTypes[c.CommandType()] = reflect.TypeOf(c)
-	}
-}
-
-// CommandTypes lists every command type tag.
+// CommandTypes lists every command type tag, in the registry's order.
 func CommandTypes() []string {
-	out := make([]string, 0, len(commandTypes))
-	for t := range commandTypes {
-		out = append(out, t)
+	out := make([]string, 0, len(commandRegistry))
+	for _, s := range commandRegistry {
+		out = append(out, s.Type)
 	}
 	return out
 }
@@ -120,10 +109,11 @@ func CommandTypes() []string {
 // that is not valid UTF-8 or an id field given but not a valid id (an
 // explicitly empty id is not "absent").
 func DecodeCommand(commandType string, data []byte, enc Encoding, maxBytes int) (Command, error) {
-	t, ok := commandTypes[commandType]
+	spec, ok := specByType[commandType]
 	if !ok {
 		return nil, Errorf(CodeBadRequest, "unknown command type %q", commandType)
 	}
+	t := reflect.TypeOf(spec.zero)
 	if err := checkInput(data, enc, maxBytes); err != nil {
 		return nil, err
 	}

@@ -37,11 +37,13 @@ type state struct {
 // call it directly.
 func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.CommandReply, error) {
 	cmd = fill(cmd)
-	if err := checkAddressedIDs(cmd); err != nil {
+	_, bound, ids, err := boundaryOf(cmd)
+	if err != nil {
 		return contract.CommandReply{}, err
 	}
 	hash := commandHash(cmd)
-	for _, key := range lockKeys(cmd) {
+	locks := bound.locks(ids)
+	for _, key := range locks {
 		defer s.locks.lock(key)()
 	}
 	fresh, conflicted, stale, claimed := false, false, 0, false
@@ -51,7 +53,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 				return contract.CommandReply{}, err
 			}
 		}
-		st, err := s.prepare(ctx, cmd, fresh)
+		st, err := bound.prepare(s, ctx, ids, fresh)
 		if err != nil {
 			return contract.CommandReply{}, err
 		}
@@ -92,7 +94,7 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 			return r, nil
 		}
 		if !claimed {
-			if err := s.claim(ctx, cmd); err != nil {
+			if err := s.claim(ctx, cmd, locks); err != nil {
 				return contract.CommandReply{}, err
 			}
 			claimed = true

@@ -73,21 +73,18 @@ func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.C
 	return contract.CommandReply{}, eventstore.ErrUnsettled
 }
 
-// claimOf names what a command's id is claimed for: the aggregates it
-// works on (its lock keys), which every attempt of the same command shares.
-func claimOf(cmd domain.Command) string { return strings.Join(lockKeys(cmd), " ") }
-
-// claim records that cmd's id belongs to the aggregates cmd works on, or
+// claim records that cmd's id belongs to the aggregates cmd works on
+// (locks, its lock keys, which every attempt of the same command shares), or
 // finds that it already does. An id held for other aggregates is
 // errCommandIDUsedElsewhere. A claim whose append then fails (or never
 // happens: a rejection, a crash) stays: a retry of the same command finds
 // its own claim and goes on.
-func (s *Service) claim(ctx context.Context, cmd domain.Command) error {
+func (s *Service) claim(ctx context.Context, cmd domain.Command, locks []string) error {
 	ids, err := s.commandIDBucket(ctx)
 	if err != nil {
 		return err
 	}
-	want := claimOf(cmd)
+	want := strings.Join(locks, " ")
 	id := cmd.CommandIdentity()
 	for range 3 {
 		_, err := ids.Create(ctx, id, []byte(want))

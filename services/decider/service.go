@@ -111,11 +111,11 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("register %s: %w", contract.DeciderService, err)
 	}
 	group := svc.AddGroup(contract.CommandPrefix)
-	for token, commandType := range contract.CommandEndpoints {
-		name := strings.ReplaceAll(token, ".", "-")
-		if err := group.AddEndpoint(name, s.handler(ctx, commandType), micro.WithEndpointSubject(token)); err != nil {
+	for _, spec := range domain.Commands() {
+		name := strings.ReplaceAll(spec.Endpoint, ".", "-")
+		if err := group.AddEndpoint(name, s.handler(ctx, spec.Type), micro.WithEndpointSubject(spec.Endpoint)); err != nil {
 			_ = svc.Stop()
-			return fmt.Errorf("add endpoint %s: %w", token, err)
+			return fmt.Errorf("add endpoint %s: %w", spec.Endpoint, err)
 		}
 	}
 	s.log.Info("decider serving", "subjects", contract.CommandPrefix+".>", "instance", s.cfg.Instance)
