@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/peonhq/peon/internal/ctxsleep"
 	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -57,9 +57,9 @@ func answerRetry(primary *aggregate, cmd domain.Command, hash string) (reply con
 // not visible yet. A receipt under another body is a reused id; no receipt
 // at all is not an answer (ErrUnsettled: retry).
 func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.Command, hash string) (contract.CommandReply, error) {
-	for attempt := range 5 {
+	for attempt := range readBackAttempts {
 		if attempt > 0 {
-			if err := ctxsleep.Sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
+			if err := readBackPause.Wait(ctx, attempt); err != nil {
 				return contract.CommandReply{}, err
 			}
 		}
@@ -72,6 +72,13 @@ func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.C
 	}
 	return contract.CommandReply{}, eventstore.ErrUnsettled
 }
+
+// A read-back tries readBackAttempts times, pausing 50 ms doubling to
+// 200 ms in between (about half a second in all): replicas apply an append
+// within milliseconds.
+const readBackAttempts = 5
+
+var readBackPause = retry.Policy{First: 50 * time.Millisecond, Max: 200 * time.Millisecond}
 
 // claim records that cmd's id belongs to the aggregates cmd works on
 // (locks, its lock keys, which every attempt of the same command shares), or
