@@ -57,7 +57,10 @@ func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.Com
 		return contract.CommandReply{}, err
 	}
 	defer w.unlock()
-	fresh, conflicts, stale, claimed := false, 0, 0, false
+	// An id this instance just assigned (a random UUID) was never used by
+	// anyone: it needs no claim.
+	claimed := w.assignedID
+	fresh, conflicts, stale := false, 0, 0
 	for {
 		st, err := w.bound.prepare(s, ctx, w.ids, fresh)
 		if err != nil {
@@ -114,6 +117,8 @@ type work struct {
 	ids   addressed
 	locks []string
 	hash  string
+	// assignedID says the command came without an id and got a new one.
+	assignedID bool
 	// unlock releases the locks, in reverse order.
 	unlock func()
 }
@@ -121,12 +126,13 @@ type work struct {
 // prepareCommand fills in the command's ids, finds its boundary, checks
 // the ids that name its aggregates and takes their locks.
 func (s *Service) prepareCommand(cmd domain.Command) (work, error) {
+	assigned := cmd.CommandIdentity() == ""
 	cmd = fill(cmd)
 	_, bound, ids, err := boundaryOf(cmd)
 	if err != nil {
 		return work{}, err
 	}
-	w := work{cmd: cmd, bound: bound, ids: ids, locks: bound.locks(ids), hash: commandHash(cmd)}
+	w := work{cmd: cmd, bound: bound, ids: ids, locks: bound.locks(ids), hash: commandHash(cmd), assignedID: assigned}
 	unlocks := make([]func(), 0, len(w.locks))
 	for _, key := range w.locks {
 		unlocks = append(unlocks, s.locks.lock(key))

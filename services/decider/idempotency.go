@@ -27,7 +27,8 @@ import (
 //     X) has no receipt where the second command looks. Before a command's
 //     first append the decider claims its id in BucketCommandIDs for the
 //     aggregates it works on (claim); a claim held for others is
-//     command_id_reused, within the duplicate window and after it.
+//     command_id_reused, within the duplicate window and after it. An id
+//     the decider assigned itself (a new random UUID) needs no claim.
 
 // errCommandIDReused is a command id seen before with a different body.
 var errCommandIDReused = &domain.DeciderError{Code: contract.CodeCommandIDReused,
