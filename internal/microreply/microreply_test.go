@@ -51,6 +51,20 @@ func serve(t *testing.T, nc *nats.Conn, r *microreply.Replier) *sync.WaitGroup {
 	return &inflight
 }
 
+// settled waits until every request counted on subject has its outcome
+// counted: a reply is counted just after it is published, so a requester
+// may see it before the count does.
+func settled(t *testing.T, r *microreply.Replier, subject string) {
+	t.Helper()
+	for {
+		s := r.Stats(subject)
+		if s.Requests == s.Replied+s.Errors+s.TooLarge+s.SendFailures+s.NoReplySubject {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // TestRepliesFromWorkerGoroutines answers many concurrent requests from
@@ -102,6 +116,7 @@ func TestRepliesFromWorkerGoroutines(t *testing.T) {
 	}
 
 	want := microreply.EndpointStats{Requests: n, Replied: n - n/4, Errors: n / 4}
+	settled(t, r, "test.echo")
 	if got := r.Stats("test.echo"); got != want {
 		t.Fatalf("counts %+v, want %+v", got, want)
 	}
@@ -143,6 +158,7 @@ func TestReplyTooLargeIsRefusedNotDropped(t *testing.T) {
 	if err := client.ReplyError(resp, domain.JSON); !errors.As(err, &ce) || ce.Code != contract.CodeReplyTooLarge || ce.Status != 413 {
 		t.Fatalf("reply error %v, want %s", err, contract.CodeReplyTooLarge)
 	}
+	settled(t, r, "test.echo")
 	if got := r.Stats("test.echo"); got.TooLarge != 1 || got.Requests != 1 || got.Replied != 0 {
 		t.Fatalf("counts %+v, want one too-large reply", got)
 	}

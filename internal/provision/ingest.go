@@ -102,3 +102,19 @@ func ensureIngest(ctx context.Context, js jetstream.JetStream, o Options) error 
 	}
 	return nil
 }
+
+// EnsureCommandIDs creates (or updates) the decider's record of used
+// command ids, BucketCommandIDs; Run does it with everything else.
+func EnsureCommandIDs(ctx context.Context, js jetstream.JetStream, o Options) error {
+	storage := jetstream.FileStorage
+	if o.Memory {
+		storage = jetstream.MemoryStorage
+	}
+	if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: contract.BucketCommandIDs, Description: "the aggregate each accepted command_id was used on",
+		TTL: contract.CommandIDTTL, History: 1, MaxValueSize: 1 << 10, Storage: storage, Replicas: max(o.Replicas, 1),
+	}); err != nil {
+		return fmt.Errorf("ensure bucket %s: %w", contract.BucketCommandIDs, err)
+	}
+	return nil
+}

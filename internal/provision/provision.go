@@ -33,6 +33,9 @@ func Run(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if _, err := eventstore.EnsureStream(ctx, js, stream); err != nil {
 		return err
 	}
+	if err := EnsureCommandIDs(ctx, js, o); err != nil {
+		return err
+	}
 	if err := readmodel.EnsureBuckets(ctx, js, readmodel.BucketsV(1), readmodel.BucketConfig{Replicas: o.Replicas, Memory: o.Memory}); err != nil {
 		return err
 	}

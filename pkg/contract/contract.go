@@ -6,6 +6,7 @@ package contract
 
 import (
 	"strings"
+	"time"
 
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -73,6 +74,16 @@ func ProviderSubject(threadID string) string { return "peon.provider." + threadI
 // apply (stale, unknown thread, malformed), keyed <thread_id>.<provider_event_id>.
 const BucketIngestRejections = "peon_ingest_rejections"
 
+// BucketCommandIDs holds, for every command_id the decider accepted, the
+// aggregate it was used on, keyed by the command id: one id names one
+// command across aggregates, also after the event stream's duplicate
+// window. Written by the decider only; its entries expire with the bucket's
+// TTL (CommandIDTTL).
+const BucketCommandIDs = "peon_command_ids"
+
+// CommandIDTTL is how long BucketCommandIDs remembers a command id.
+const CommandIDTTL = 7 * 24 * time.Hour
+
 // Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
 const (
 	BucketProjects = "peon_projects"
@@ -121,35 +132,22 @@ const (
 )
 
 // CommandEndpoints maps each command subject token (peon.cmd.<token>) to the
-// command type it carries.
-var CommandEndpoints = map[string]string{
-	"project.create":     domain.TypeCreateProject,
-	"project.delete":     domain.TypeDeleteProject,
-	"project.rename":     domain.TypeRenameProject,
-	"thread.create":      domain.TypeCreateThread,
-	"thread.delete":      domain.TypeDeleteThread,
-	"thread.select":      domain.TypeSelectThread,
-	"turn.start":         domain.TypeStartTurn,
-	"turn.interrupt":     domain.TypeInterruptTurn,
-	"action.approve":     domain.TypeApprovePendingAction,
-	"action.reject":      domain.TypeRejectPendingAction,
-	"provider.ingest":    domain.TypeIngestProviderEvent,
-	"checkpoint.create":  domain.TypeCreateCheckpoint,
-	"checkpoint.restore": domain.TypeRestoreCheckpoint,
-	"git.commit":         domain.TypeCommitChanges,
-	"git.branch":         domain.TypeCreateBranch,
-	"git.push":           domain.TypePushBranch,
-	// Contract 1.1.
-	"thread.configure": domain.TypeConfigureThread,
-	"git.complete":     domain.TypeCompleteGitOperation,
+// command type it carries. It is built from the domain's command registry
+// (domain.Commands), which is where a command's endpoint is named.
+var CommandEndpoints = commandEndpoints()
+
+func commandEndpoints() map[string]string {
+	m := map[string]string{}
+	for _, s := range domain.Commands() {
+		m[s.Endpoint] = s.Type
+	}
+	return m
 }
 
 // CommandSubject returns the subject of a command type, or "" if unknown.
 func CommandSubject(commandType string) string {
-	for token, typ := range CommandEndpoints {
-		if typ == commandType {
-			return CommandPrefix + "." + token
-		}
+	if s, ok := domain.CommandSpecOf(commandType); ok {
+		return CommandPrefix + "." + s.Endpoint
 	}
 	return ""
 }

@@ -25,6 +25,30 @@ type CommandReply struct {
 	RequestID    string     `json:"request_id,omitempty"`
 }
 
+// SetID sets the reply's id field of that wire name (thread_id, ...) and
+// reports whether the reply carries one. command_id is set apart.
+func (r *CommandReply) SetID(field, id string) bool {
+	switch field {
+	case "project_id":
+		r.ProjectID = id
+	case "thread_id":
+		r.ThreadID = id
+	case "turn_id":
+		r.TurnID = id
+	case "message_id":
+		r.MessageID = id
+	case "checkpoint_id":
+		r.CheckpointID = id
+	case "operation_id":
+		r.OperationID = id
+	case "request_id":
+		r.RequestID = id
+	default:
+		return false
+	}
+	return true
+}
+
 // ErrorBody is the body of a failure reply: {"error": {"code", "message"}}.
 type ErrorBody struct {
 	Error ErrorDetail `json:"error"`

@@ -92,22 +92,11 @@ const DefaultMaxCommandBytes = 256 << 10
 // max message size is the real limit, this guards the decoder.
 const maxEventBytes = 8 << 20
 
-var commandTypes = map[string]reflect.Type{}
-
-func init() {
-	for _, c := range []Command{CreateProject{}, DeleteProject{}, RenameProject{}, CreateThread{},
-		DeleteThread{}, SelectThread{}, StartTurn{}, InterruptTurn{}, ApprovePendingAction{},
-		RejectPendingAction{}, IngestProviderEvent{}, CreateCheckpoint{}, RestoreCheckpoint{},
-		CommitChanges{}, CreateBranch{}, PushBranch{}, ConfigureThread{}, CompleteGitOperation{}} {
-		commandTypes[c.CommandType()] = reflect.TypeOf(c)
-	}
-}
-
-// CommandTypes lists every command type tag.
+// CommandTypes lists every command type tag, in the registry's order.
 func CommandTypes() []string {
-	out := make([]string, 0, len(commandTypes))
-	for t := range commandTypes {
-		out = append(out, t)
+	out := make([]string, 0, len(commandRegistry))
+	for _, s := range commandRegistry {
+		out = append(out, s.Type)
 	}
 	return out
 }
@@ -120,10 +109,11 @@ func CommandTypes() []string {
 // that is not valid UTF-8 or an id field given but not a valid id (an
 // explicitly empty id is not "absent").
 func DecodeCommand(commandType string, data []byte, enc Encoding, maxBytes int) (Command, error) {
-	t, ok := commandTypes[commandType]
+	spec, ok := specByType[commandType]
 	if !ok {
 		return nil, Errorf(CodeBadRequest, "unknown command type %q", commandType)
 	}
+	t := reflect.TypeOf(spec.zero)
 	if err := checkInput(data, enc, maxBytes); err != nil {
 		return nil, err
 	}
@@ -311,8 +301,9 @@ func Unmarshal(enc Encoding, data []byte, v any) error {
 
 // DecodeRequest decodes a request body (a query, say) into v strictly, as
 // commands are decoded: size limit, MessagePack bomb check, no unknown
-// fields, required fields present, integers in range, valid UTF-8, id
-// fields (named *_id) valid ids when given. Errors are *DeciderError.
+// fields, required fields present, integers in range, valid UTF-8. Id
+// fields are left to the query (an unknown or malformed id is its answer
+// to give). Errors are *DeciderError.
 func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if len(data) == 0 {
 		data = []byte("{}")
@@ -323,7 +314,7 @@ func DecodeRequest(enc Encoding, data []byte, v any, maxBytes int) error {
 	if err := checkInput(data, enc, maxBytes); err != nil {
 		return err
 	}
-	return decodeStrict(enc, data, v, "request", "", true)
+	return decodeStrict(enc, data, v, "request", "", false)
 }
 
 // taggedFields returns a provider event's wire fields with its type tag,

@@ -141,8 +141,8 @@ type request struct {
 	Limit       int    `json:"limit,omitempty"`
 }
 
-// TestDecodeRequestAppliesTheSameRules: queries get the integer, UTF-8 and
-// id rules of commands.
+// TestDecodeRequestAppliesTheSameRules: queries get the integer and UTF-8
+// rules of commands.
 func TestDecodeRequestAppliesTheSameRules(t *testing.T) {
 	cases := []struct {
 		name, json string
@@ -151,8 +151,6 @@ func TestDecodeRequestAppliesTheSameRules(t *testing.T) {
 	}{
 		{"negative min_sequence", `{"min_sequence":-1}`, map[string]any{"min_sequence": -1}, domain.CodeBadRequest},
 		{"min_sequence over 2^64", `{"min_sequence":18446744073709551616}`, map[string]any{"min_sequence": 1.8446744073709552e19}, domain.CodeBadRequest},
-		{"empty thread_id", `{"thread_id":""}`, map[string]any{"thread_id": ""}, domain.CodeInvalidCommand},
-		{"bad thread_id", `{"thread_id":"a b"}`, map[string]any{"thread_id": "a b"}, domain.CodeInvalidCommand},
 		{"invalid UTF-8", "{\"thread_id\":\"\xff\"}", map[string]any{"thread_id": "\xff"}, domain.CodeInvalidCommand},
 	}
 	for _, c := range cases {

@@ -11,11 +11,11 @@ import (
 
 // ZeroCommand returns the zero value of a command type.
 func ZeroCommand(commandType string) (Command, bool) {
-	t, ok := commandTypes[commandType]
+	spec, ok := specByType[commandType]
 	if !ok {
 		return nil, false
 	}
-	return reflect.Zero(t).Interface().(Command), true
+	return spec.zero, true
 }
 
 // ZeroEvent returns the zero value of an event type.

@@ -13,9 +13,15 @@ type Config struct {
 	// MaxBodyBytes bounds a command body; larger gets 413 payload_too_large.
 	// It must stay below the server's max_payload.
 	MaxBodyBytes int
-	// MaxAttempts bounds the decide–append loop when writers conflict; when
-	// exhausted the reply is 503 contention.
+	// MaxAttempts bounds the appends of one command that conflicting
+	// writers may refuse (each followed by a catch-up and a new decision);
+	// when they are used up the reply is 503 contention.
 	MaxAttempts int
+	// StaleReadRetries bounds how often a rejection (or a no-op) is read
+	// again because the replica that served the read was behind the
+	// stream's leader, 20 ms apart; past it the reply is 503 unavailable,
+	// never a possibly wrong rejection.
+	StaleReadRetries int
 	// Concurrency is how many commands one instance works on at once.
 	Concurrency int
 	// CacheEntries and CacheBytes bound the aggregate cache (LRU): hot
@@ -39,6 +45,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxAttempts == 0 {
 		c.MaxAttempts = 8
+	}
+	if c.StaleReadRetries == 0 {
+		c.StaleReadRetries = 25
 	}
 	if c.Concurrency == 0 {
 		c.Concurrency = 128
@@ -68,6 +77,7 @@ func (c Config) Validate() error {
 	}
 	check(c.MaxBodyBytes >= 0, "max body bytes %d is negative", c.MaxBodyBytes)
 	check(c.MaxAttempts >= 0, "max attempts %d is negative", c.MaxAttempts)
+	check(c.StaleReadRetries >= 0, "stale read retries %d is negative", c.StaleReadRetries)
 	check(c.Concurrency >= 0, "concurrency %d is negative", c.Concurrency)
 	check(c.CacheEntries >= 0, "cache entries %d is negative", c.CacheEntries)
 	check(c.CacheBytes >= 0, "cache bytes %d is negative", c.CacheBytes)

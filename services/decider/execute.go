@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
-	"github.com/peonhq/peon/internal/ctxsleep"
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/microreply"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -17,10 +16,6 @@ import (
 // ErrContention means the decide–append loop ran out of attempts because
 // other writers kept appending to the same aggregates.
 var ErrContention = microreply.ErrContention
-
-// errCommandIDReused is a command id seen before with a different body.
-var errCommandIDReused = &domain.DeciderError{Code: contract.CodeCommandIDReused,
-	Message: "this command_id was used before with a different command"}
 
 // state is what one attempt decides on.
 type state struct {
@@ -39,121 +34,196 @@ type state struct {
 // Execute decides one command and appends its events. It is what the
 // command endpoints call after decoding; tests and the embedded dev mode may
 // call it directly.
+//
+// The write path, step by step:
+//
+//  1. prepare: fill in the ids, find the command's boundary, check the ids
+//     that name its aggregates, take their locks (prepareCommand);
+//  2. read the state it is decided on (the boundary's prepare);
+//  3. answer a retry from the aggregate's receipts (answerRetry);
+//  4. decide (domain.Decide);
+//  5. confirm a rejection or a no-op, which no append guards, on state as
+//     new as the stream leader's (confirm);
+//  6. append under the expectation, after claiming the command id
+//     (appendEvents).
+//
+// Two budgets bound the loop, each with its own answer: MaxAttempts appends
+// refused by a conflicting writer (then contention), and StaleReadRetries
+// reads found behind the stream's leader while confirming a rejection
+// (then unavailable).
 func (s *Service) Execute(ctx context.Context, cmd domain.Command) (contract.CommandReply, error) {
-	cmd = fill(cmd)
-	if err := checkAddressedIDs(cmd); err != nil {
+	w, err := s.prepareCommand(cmd)
+	if err != nil {
 		return contract.CommandReply{}, err
 	}
-	hash := commandHash(cmd)
-	for _, key := range lockKeys(cmd) {
-		defer s.locks.lock(key)()
-	}
-	fresh, conflicted, stale := false, false, 0
-	for attempt := range s.cfg.MaxAttempts + staleReadLimit {
-		if conflicted {
-			if err := backoff(ctx, attempt); err != nil {
+	defer w.unlock()
+	// An id this instance just assigned (a random UUID) was never used by
+	// anyone: it needs no claim.
+	claimed := w.assignedID
+	fresh, conflicts, stale := false, 0, 0
+	for {
+		st, err := w.bound.prepare(s, ctx, w.ids, fresh)
+		if err != nil {
+			return contract.CommandReply{}, err
+		}
+		if reply, answered, err := answerRetry(st.primary, w.cmd, w.hash); answered {
+			return reply, err
+		}
+		events, err := domain.Decide(w.cmd, st.model)
+		if err != nil || len(events) == 0 {
+			v, cerr := s.confirm(ctx, st, &stale)
+			switch {
+			case cerr != nil:
+				return contract.CommandReply{}, cerr
+			case v == readAgainFresh:
+				fresh = true
+				continue
+			case v == readAgain:
+				continue
+			case err != nil:
 				return contract.CommandReply{}, err
 			}
-		}
-		st, err := s.prepare(ctx, cmd, fresh)
-		if err != nil {
-			return contract.CommandReply{}, err
-		}
-		if rc, seen := st.primary.receipts.get(cmd.CommandIdentity()); seen {
-			if rc.hash != hash {
-				return contract.CommandReply{}, errCommandIDReused
-			}
-			return replyFor(cmd, rc.events, true), nil
-		}
-		events, err := domain.Decide(cmd, st.model)
-		if (err != nil || len(events) == 0) && !st.fresh {
-			// Appends are guarded by the expectation, but a rejection (or a
-			// no-op) decided on cached state could be stale if another
-			// instance wrote since: confirm it on caught-up state. State
-			// just read from the stream needs no second look.
-			fresh = true
-			continue
-		}
-		if err != nil || len(events) == 0 {
-			// A rejection or a no-op is an answer no append guards: make sure
-			// the replica that served the read had everything the leader has.
-			if current, cerr := s.readWasCurrent(ctx, st); cerr != nil {
-				return contract.CommandReply{}, cerr
-			} else if !current {
-				stale++
-				if stale == staleReadLimit {
-					return contract.CommandReply{}, eventstore.ErrUnsettled
-				}
-				if err := ctxsleep.Sleep(ctx, 20*time.Millisecond); err != nil {
-					return contract.CommandReply{}, err
-				}
-				continue
-			}
-		}
-		if err != nil {
-			return contract.CommandReply{}, err
-		}
-		if len(events) == 0 {
-			r := replyFor(cmd, nil, false)
+			r := replyFor(w.cmd, nil, false)
 			r.LastSequence = st.primary.lastSeq
 			return r, nil
 		}
-		batch := eventstore.Batch{
-			CommandID: cmd.CommandIdentity(), CommandHash: hash, Events: events,
-			Subjects:     subjectsOf(events, st),
-			ExpectFilter: st.expectFilter, ExpectLastSeq: st.expectSeq,
-		}
-		appended, err := s.committer.Append(ctx, batch)
-		switch {
-		case err == nil:
-			refs := s.foldAppended(st.primary, batch, appended)
-			return replyFor(cmd, refs, false), nil
-		case errors.Is(err, eventstore.ErrConflict):
-			s.conflicts.Add(1)
-			fresh, conflicted = true, true
-			continue // another writer got there first: catch up and decide again
-		case errors.Is(err, eventstore.ErrDuplicate):
-			// Stored before, maybe by another instance: the receipt shows up
-			// once caught up — though reads may be served by a replica that
-			// has not applied it yet, so a missing receipt is not proof the
-			// id belongs to another command: that answer must be definite.
-			return s.readBack(ctx, st.primary, cmd, hash)
-		default:
-			s.cache.Remove(st.primary.key) // its state may be behind what was stored
-			return contract.CommandReply{}, err
-		}
-	}
-	return contract.CommandReply{}, fmt.Errorf("%w after %d attempts", ErrContention, s.cfg.MaxAttempts)
-}
-
-// readBack answers a command whose append was refused as a duplicate with
-// the receipt of the original append, catching up a few times while it is
-// not visible yet. A receipt under another body is a reused id; no receipt
-// at all is not an answer (ErrUnsettled: retry).
-func (s *Service) readBack(ctx context.Context, primary *aggregate, cmd domain.Command, hash string) (contract.CommandReply, error) {
-	for attempt := range 5 {
-		if attempt > 0 {
-			if err := ctxsleep.Sleep(ctx, time.Duration(attempt)*50*time.Millisecond); err != nil {
+		if !claimed {
+			if err := s.claim(ctx, w.cmd, w.locks); err != nil {
 				return contract.CommandReply{}, err
 			}
+			claimed = true
 		}
-		if err := primary.catchUp(ctx, s.store); err != nil {
+		reply, err := s.appendEvents(ctx, w, st, events)
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return reply, err
+		}
+		// Another writer got there first: catch up and decide again.
+		s.conflicts.Add(1)
+		conflicts++
+		if conflicts >= s.cfg.MaxAttempts {
+			return contract.CommandReply{}, fmt.Errorf("%w: %d appends refused by conflicting writers", ErrContention, conflicts)
+		}
+		fresh = true
+		if err := conflictBackoff.Wait(ctx, conflicts); err != nil {
 			return contract.CommandReply{}, err
 		}
-		if rc, seen := primary.receipts.get(cmd.CommandIdentity()); seen {
-			if rc.hash != hash {
-				return contract.CommandReply{}, errCommandIDReused
-			}
-			return replyFor(cmd, rc.events, true), nil
-		}
 	}
-	return contract.CommandReply{}, eventstore.ErrUnsettled
 }
 
-// staleReadLimit bounds how often a rejection is read again because the
-// replica that served the read was behind the leader (about 20 ms apart);
-// past it the answer is unavailable, never a possibly wrong rejection.
-const staleReadLimit = 25
+// work is one command on its way through the write path.
+type work struct {
+	cmd   domain.Command
+	bound boundary
+	ids   addressed
+	locks []string
+	hash  string
+	// assignedID says the command came without an id and got a new one.
+	assignedID bool
+	// unlock releases the locks, in reverse order.
+	unlock func()
+}
+
+// prepareCommand fills in the command's ids, finds its boundary, checks
+// the ids that name its aggregates and takes their locks.
+func (s *Service) prepareCommand(cmd domain.Command) (work, error) {
+	assigned := cmd.CommandIdentity() == ""
+	cmd = fill(cmd)
+	_, bound, ids, err := boundaryOf(cmd)
+	if err != nil {
+		return work{}, err
+	}
+	w := work{cmd: cmd, bound: bound, ids: ids, locks: bound.locks(ids), hash: commandHash(cmd), assignedID: assigned}
+	unlocks := make([]func(), 0, len(w.locks))
+	for _, key := range w.locks {
+		unlocks = append(unlocks, s.locks.lock(key))
+	}
+	w.unlock = func() {
+		for i := len(unlocks) - 1; i >= 0; i-- {
+			unlocks[i]()
+		}
+	}
+	return w, nil
+}
+
+// verdict is what confirm found.
+type verdict int
+
+const (
+	// confirmed: the state decided on is current; the answer stands.
+	confirmed verdict = iota
+	// readAgainFresh: the state came from the cache; read it from the stream.
+	readAgainFresh
+	// readAgain: the read was served by a replica behind the leader.
+	readAgain
+)
+
+// confirm checks the state a rejection (or a no-op) was decided on: no
+// append guards such an answer. State served from the cache may be behind
+// another instance's writes, so it is read again from the stream. State
+// just read from the stream must have every event the stream's leader
+// holds under the expectation filter, else it is read again after a pause,
+// at most StaleReadRetries times; past that the answer is unavailable
+// (ErrUnsettled), never a possibly wrong rejection. stale counts those
+// retries for the command.
+func (s *Service) confirm(ctx context.Context, st state, stale *int) (verdict, error) {
+	if !st.fresh {
+		return readAgainFresh, nil
+	}
+	current, err := s.readWasCurrent(ctx, st)
+	if err != nil {
+		return confirmed, err
+	}
+	if current {
+		return confirmed, nil
+	}
+	*stale++
+	if *stale > s.cfg.StaleReadRetries {
+		return confirmed, fmt.Errorf("%w: the state read was behind the stream's leader %d times", eventstore.ErrUnsettled, *stale)
+	}
+	if err := staleReadPause.Wait(ctx, *stale); err != nil {
+		return confirmed, err
+	}
+	return readAgain, nil
+}
+
+// appendEvents stores the events of one decision under the state's
+// expectation and answers with them. ErrConflict means another writer
+// appended first (decide again); a duplicate append is answered from the
+// original's receipt.
+func (s *Service) appendEvents(ctx context.Context, w work, st state, events []domain.Event) (contract.CommandReply, error) {
+	batch := eventstore.Batch{
+		CommandID: w.cmd.CommandIdentity(), CommandHash: w.hash, Events: events,
+		Subjects:     subjectsOf(events, st),
+		ExpectFilter: st.expectFilter, ExpectLastSeq: st.expectSeq,
+	}
+	appended, err := s.committer.Append(ctx, batch)
+	switch {
+	case err == nil:
+		refs := s.foldAppended(st.primary, batch, appended)
+		return replyFor(w.cmd, refs, false), nil
+	case errors.Is(err, eventstore.ErrConflict):
+		return contract.CommandReply{}, err
+	case errors.Is(err, eventstore.ErrDuplicate):
+		// Stored before, maybe by another instance: the receipt shows up
+		// once caught up — though reads may be served by a replica that
+		// has not applied it yet, so a missing receipt is not proof the
+		// id belongs to another command: that answer must be definite.
+		return s.readBack(ctx, st.primary, w.cmd, w.hash)
+	default:
+		s.cache.Remove(st.primary.key) // its state may be behind what was stored
+		return contract.CommandReply{}, err
+	}
+}
+
+// The pauses of the write path (internal/retry).
+var (
+	// conflictBackoff spreads out writers that keep conflicting on an
+	// aggregate: 0.4 ms doubling to 12.8 ms, jittered.
+	conflictBackoff = retry.Policy{First: 400 * time.Microsecond, Max: 12800 * time.Microsecond, Jitter: true}
+	// staleReadPause is the pause before reading again after a replica
+	// answered behind the leader (replicas apply within milliseconds).
+	staleReadPause = retry.Policy{First: 20 * time.Millisecond, Max: 20 * time.Millisecond}
+)
 
 // readWasCurrent reports whether the state st was decided on had every event
 // the stream's leader holds under st's expectation filter.
@@ -163,13 +233,6 @@ func (s *Service) readWasCurrent(ctx context.Context, st state) (bool, error) {
 		return false, err
 	}
 	return st.expectSeq >= leader, nil
-}
-
-// backoff waits a little, with jitter, before attempt n, so racing writers
-// spread out instead of colliding again.
-func backoff(ctx context.Context, n int) error {
-	d := time.Duration(1<<min(n, 6)) * 200 * time.Microsecond
-	return ctxsleep.Sleep(ctx, d/2+rand.N(d))
 }
 
 // foldAppended folds what was just stored into the primary aggregate, so the

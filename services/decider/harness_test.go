@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -36,6 +37,9 @@ func start(t testing.TB, n int, cfg decider.Config, stream eventstore.StreamConf
 	srv := natstest.Server(t)
 	nc, js := natstest.Connect(t, srv)
 	if _, err := eventstore.EnsureStream(context.Background(), js, stream); err != nil {
+		t.Fatal(err)
+	}
+	if err := provision.EnsureCommandIDs(context.Background(), js, provision.Options{}); err != nil {
 		t.Fatal(err)
 	}
 	h := &harness{srv: srv, nc: nc, js: js, store: eventstore.New(js)}

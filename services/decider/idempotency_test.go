@@ -85,3 +85,54 @@ func TestConcurrentRetriesAppendOnce(t *testing.T) {
 		t.Fatalf("%d events appended, want 2 (TurnStarted, ThreadStatusChanged)", n)
 	}
 }
+
+// TestCommandIDReusedOnAnotherAggregate: a command id used on one aggregate
+// and then for a command on another is refused command_id_reused, within
+// the stream's duplicate window and after it, by the instance that took
+// the first and by one with a cold cache; the second command never appends,
+// and a retry of the first still gets its original reply.
+func TestCommandIDReusedOnAnotherAggregate(t *testing.T) {
+	stream := eventstore.DefaultStreamConfig()
+	stream.DuplicateWindow = time.Second
+	h := start(t, 1, decider.Config{}, stream)
+	ctx := context.Background()
+	c := h.client(domain.JSON)
+	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "a", Path: "/a"}))
+	th := must(t)(c.Send(ctx, domain.CreateThread{CommandID: "X", ProjectID: p.ProjectID}))
+	other := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
+	turn := must(t)(c.Send(ctx, domain.StartTurn{CommandID: "Y", ThreadID: th.ThreadID, Text: "go"}))
+	events := len(h.history(t))
+
+	refused := func(when string) {
+		t.Helper()
+		for _, cmd := range []domain.Command{
+			domain.CreateProject{CommandID: "X", Name: "b", Path: "/b"},
+			domain.RenameProject{CommandID: "X", ProjectID: p.ProjectID, Name: "b"},
+			domain.StartTurn{CommandID: "X", ThreadID: other.ThreadID, Text: "go"},
+			domain.StartTurn{CommandID: "Y", ThreadID: other.ThreadID, Text: "go"},
+		} {
+			_, err := c.Send(ctx, cmd)
+			if err == nil {
+				t.Fatalf("%s: %s with a used command_id accepted", when, cmd.CommandType())
+			}
+			wantCode(t, err, contract.CodeCommandIDReused, 409)
+		}
+		if n := len(h.history(t)); n != events {
+			t.Fatalf("%s: a reused command_id appended %d events", when, n-events)
+		}
+		again := must(t)(c.Send(ctx, domain.CreateThread{CommandID: "X", ProjectID: p.ProjectID}))
+		if want := th; again.ThreadID != want.ThreadID || !again.Duplicate || !reflect.DeepEqual(again.Events, want.Events) {
+			t.Fatalf("%s: retry of the original got %+v, want %+v as a duplicate", when, again, want)
+		}
+		if again := must(t)(c.Send(ctx, domain.StartTurn{CommandID: "Y", ThreadID: th.ThreadID, Text: "go"})); !again.Duplicate || again.TurnID != turn.TurnID {
+			t.Fatalf("%s: retry of the turn got %+v", when, again)
+		}
+	}
+	refused("within the duplicate window")
+	time.Sleep(1500 * time.Millisecond) // let the stream's duplicate window pass
+	refused("after the duplicate window")
+	h.addInstance(t, decider.Config{}, 1)
+	for range 2 { // the queue group spreads these over both instances
+		refused("on a cold instance")
+	}
+}

@@ -3,7 +3,6 @@ package decider
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"reflect"
 
 	"github.com/google/uuid"
 	"github.com/peonhq/peon/pkg/domain"
@@ -19,36 +18,22 @@ func deriveID(commandID, field string) string {
 	return uuid.NewSHA1(idNamespace, []byte(commandID+"\x00"+field)).String()
 }
 
-// createdIDs names, per command type, the id fields the command creates:
-// Go field name and wire name (the latter seeds the derivation).
-var createdIDs = map[string][][2]string{
-	domain.TypeCreateProject:    {{"ProjectID", "project_id"}},
-	domain.TypeCreateThread:     {{"ThreadID", "thread_id"}},
-	domain.TypeStartTurn:        {{"TurnID", "turn_id"}, {"MessageID", "message_id"}},
-	domain.TypeCreateCheckpoint: {{"CheckpointID", "checkpoint_id"}},
-	domain.TypeCommitChanges:    {{"OperationID", "operation_id"}},
-	domain.TypeCreateBranch:     {{"OperationID", "operation_id"}},
-	domain.TypePushBranch:       {{"OperationID", "operation_id"}},
-	// Restoring a checkpoint is a git operation too (contract 1.1).
-	domain.TypeRestoreCheckpoint: {{"OperationID", "operation_id"}},
-}
-
 // fill assigns a command id when absent and derives every id the command
-// creates that the client left out. Every command struct has a CommandID
-// field; fill works on a copy, so the caller's command is left alone.
+// creates (its registry row's Creates) that the client left out. It works
+// on a copy, so the caller's command is left alone.
 func fill(cmd domain.Command) domain.Command {
-	v := reflect.New(reflect.TypeOf(cmd)).Elem()
-	v.Set(reflect.ValueOf(cmd))
-	id := v.FieldByName("CommandID")
-	if id.String() == "" {
-		id.SetString(uuid.NewString())
+	id := cmd.CommandIdentity()
+	if id == "" {
+		id = uuid.NewString()
+		cmd = domain.WithID(cmd, "command_id", id)
 	}
-	for _, f := range createdIDs[cmd.CommandType()] {
-		if field := v.FieldByName(f[0]); field.String() == "" {
-			field.SetString(deriveID(id.String(), f[1]))
+	spec, _ := domain.CommandSpecOf(cmd.CommandType())
+	for _, field := range spec.Creates {
+		if domain.IDOf(cmd, field) == "" {
+			cmd = domain.WithID(cmd, field, deriveID(id, field))
 		}
 	}
-	return v.Interface().(domain.Command)
+	return cmd
 }
 
 // commandHash fingerprints a filled-in command, so that a command id reused

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -28,18 +30,29 @@ func TestEndpointStatsCountReplies(t *testing.T) {
 		_, err := c.Send(ctx, domain.CreateProject{Name: "", Path: "/bad"})
 		wantCode(t, err, domain.CodeInvalidCommand, 400)
 	})
-	resp, err := h.nc.Request("$SRV.STATS."+contract.DeciderService, nil, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stats struct {
 		Endpoints []struct {
 			Subject string                `json:"subject"`
 			Data    decider.EndpointStats `json:"data"`
 		} `json:"endpoints"`
 	}
-	if err := json.Unmarshal(resp.Data, &stats); err != nil {
-		t.Fatal(err)
+	var resp *nats.Msg
+	// A reply is counted just after it is published, so the last count may
+	// trail the last reply's arrival: read until every request has its
+	// outcome counted.
+	for settled := false; !settled; {
+		var err error
+		if resp, err = h.nc.Request("$SRV.STATS."+contract.DeciderService, nil, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(resp.Data, &stats); err != nil {
+			t.Fatal(err)
+		}
+		settled = true
+		for _, e := range stats.Endpoints {
+			r := e.Data.Replies
+			settled = settled && r.Requests == r.Replied+r.Errors+r.TooLarge+r.SendFailures+r.NoReplySubject
+		}
 	}
 	found := false
 	for _, e := range stats.Endpoints {

@@ -1,15 +1,13 @@
 package decider
 
 import (
-	"reflect"
-
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
 // replyFor builds the success reply: the appended events and the id fields
-// of the command as given or derived (every command field named like one of
-// the reply's id fields is copied).
+// of the command as given or derived (every id field of its registry row
+// that the reply carries).
 func replyFor(cmd domain.Command, events []contract.EventRef, duplicate bool) contract.CommandReply {
 	r := contract.CommandReply{CommandID: cmd.CommandIdentity(), Events: events, Duplicate: duplicate}
 	if r.Events == nil {
@@ -18,15 +16,10 @@ func replyFor(cmd domain.Command, events []contract.EventRef, duplicate bool) co
 	if n := len(events); n > 0 {
 		r.LastSequence = events[n-1].Sequence
 	}
-	c := reflect.ValueOf(cmd)
-	out := reflect.ValueOf(&r).Elem()
-	for _, name := range replyIDFields {
-		if f := c.FieldByName(name); f.IsValid() {
-			out.FieldByName(name).SetString(f.String())
+	if spec, ok := domain.CommandSpecOf(cmd.CommandType()); ok {
+		for _, field := range spec.IDFields() {
+			r.SetID(field, domain.IDOf(cmd, field))
 		}
 	}
 	return r
 }
-
-// replyIDFields are the id fields a reply carries at its top level.
-var replyIDFields = []string{"ProjectID", "ThreadID", "TurnID", "MessageID", "CheckpointID", "OperationID", "RequestID"}

@@ -25,6 +25,9 @@ type Service struct {
 	nc    *nats.Conn
 	js    jetstream.JetStream
 	store *eventstore.Store
+	// commandIDs is BucketCommandIDs (see claim), opened on first use.
+	commandIDsMu sync.Mutex
+	commandIDs   jetstream.KeyValue
 	// appends go through the committer, which stores the multi-event
 	// commands that are ready at once as one atomic batch.
 	committer *eventstore.Committer
@@ -91,6 +94,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if _, err := eventstore.CheckStream(ctx, s.js); err != nil {
 		return err
 	}
+	if _, err := s.commandIDBucket(ctx); err != nil {
+		return err
+	}
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        contract.DeciderService,
 		Version:     contract.ServiceVersion,
@@ -105,11 +111,11 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("register %s: %w", contract.DeciderService, err)
 	}
 	group := svc.AddGroup(contract.CommandPrefix)
-	for token, commandType := range contract.CommandEndpoints {
-		name := strings.ReplaceAll(token, ".", "-")
-		if err := group.AddEndpoint(name, s.handler(ctx, commandType), micro.WithEndpointSubject(token)); err != nil {
+	for _, spec := range domain.Commands() {
+		name := strings.ReplaceAll(spec.Endpoint, ".", "-")
+		if err := group.AddEndpoint(name, s.handler(ctx, spec.Type), micro.WithEndpointSubject(spec.Endpoint)); err != nil {
 			_ = svc.Stop()
-			return fmt.Errorf("add endpoint %s: %w", token, err)
+			return fmt.Errorf("add endpoint %s: %w", spec.Endpoint, err)
 		}
 	}
 	s.log.Info("decider serving", "subjects", contract.CommandPrefix+".>", "instance", s.cfg.Instance)
@@ -151,6 +157,21 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 			s.replies.Respond(req, enc, reply, err)
 		}()
 	}
+}
+
+// commandIDBucket returns BucketCommandIDs, looking it up once.
+func (s *Service) commandIDBucket(ctx context.Context) (jetstream.KeyValue, error) {
+	s.commandIDsMu.Lock()
+	defer s.commandIDsMu.Unlock()
+	if s.commandIDs != nil {
+		return s.commandIDs, nil
+	}
+	kv, err := s.js.KeyValue(ctx, contract.BucketCommandIDs)
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w (run `peon setup`)", contract.BucketCommandIDs, err)
+	}
+	s.commandIDs = kv
+	return kv, nil
 }
 
 // requestDeadline reads the sender's deadline (contract.HeaderDeadline):

@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -315,13 +316,16 @@ func (s *Service) handle(ctx context.Context, batch []item) bool {
 		for _, it := range batch {
 			_ = it.msg.InProgress() // still working on it: do not redeliver yet
 		}
-		wait := min(time.Duration(1<<min(attempt, 10))*20*time.Millisecond, s.cfg.MaxBackoff)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return false
+		if err := s.backoff().Wait(ctx, attempt+1); err != nil {
+			return false // unsent: left unacknowledged (see handle)
 		}
 	}
+}
+
+// backoff is the pause between sends of a batch that failed for a
+// transient reason: 20 ms doubling to MaxBackoff.
+func (s *Service) backoff() retry.Policy {
+	return retry.Policy{First: 20 * time.Millisecond, Max: s.cfg.MaxBackoff}
 }
 
 // command builds the IngestProviderEvent for a batch. Its command id is
