@@ -62,7 +62,7 @@ func (r *Repo) Commit(ctx context.Context, message, key string) (Outcome, error)
 // findOperationCommit returns the commit among HEAD's last
 // operationSearchDepth whose trailer names key, or "".
 func (r *Repo) findOperationCommit(ctx context.Context, key string) (string, error) {
-	head, err := r.resolveOptional(ctx, "HEAD")
+	head, err := r.ResolveOptional(ctx, "HEAD")
 	if err != nil || head == "" {
 		return "", err
 	}
@@ -91,13 +91,13 @@ func (r *Repo) findOperationCommit(ctx context.Context, key string) (string, err
 // ("a branch named ... already exists").
 func (r *Repo) CreateBranch(ctx context.Context, name, base, key string) (Outcome, error) {
 	branchRef := "refs/heads/" + name
-	existing, err := r.resolveOptional(ctx, branchRef)
+	existing, err := r.ResolveOptional(ctx, branchRef)
 	if err != nil {
 		return Outcome{}, err
 	}
 	intent := ""
 	if key != "" {
-		if intent, err = r.resolveOptional(ctx, operationRef(key)); err != nil {
+		if intent, err = r.ResolveOptional(ctx, operationRef(key)); err != nil {
 			return Outcome{}, err
 		}
 	}

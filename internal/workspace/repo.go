@@ -56,14 +56,26 @@ func (r *Repo) Resolve(ctx context.Context, name string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// resolveOptional is Resolve that reports a missing name as "" and no error.
-func (r *Repo) resolveOptional(ctx context.Context, name string) (string, error) {
+// ResolveOptional is Resolve that reports a name naming no commit as ""
+// and no error.
+func (r *Repo) ResolveOptional(ctx context.Context, name string) (string, error) {
 	out, err := r.git(ctx, "rev-parse", "--verify", "--quiet", "--end-of-options", name+"^{commit}")
 	if err != nil {
 		var ge *GitError
 		if errors.As(err, &ge) && ge.ExitCode == 1 {
 			return "", nil
 		}
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// EmptyTree is the id of the empty tree in this repository's object
+// format (SHA-1 or SHA-256): what a diff compares against when there is no
+// earlier snapshot.
+func (r *Repo) EmptyTree(ctx context.Context) (string, error) {
+	out, err := r.git(ctx, "hash-object", "-t", "tree", "--stdin")
+	if err != nil {
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
@@ -164,7 +176,7 @@ func (r *Repo) Snapshot(ctx context.Context, ref, parent string) (string, error)
 		return "", err
 	}
 	if parent == "" {
-		if parent, err = r.resolveOptional(ctx, "HEAD"); err != nil {
+		if parent, err = r.ResolveOptional(ctx, "HEAD"); err != nil {
 			return "", err
 		}
 	}

@@ -73,6 +73,14 @@ func ProviderSubject(threadID string) string { return "peon.provider." + threadI
 // apply (stale, unknown thread, malformed), keyed <thread_id>.<provider_event_id>.
 const BucketIngestRejections = "peon_ingest_rejections"
 
+// BucketDiffs is the object store holding each turn's diff (a
+// TurnDiffReply as JSON) under DiffKey(thread, turn), written by the host
+// that ran the turn and read by the query service.
+const BucketDiffs = "peon_diffs"
+
+// DiffKey is the peon_diffs object name of one turn's diff.
+func DiffKey(threadID, turnID string) string { return threadID + "/" + turnID }
+
 // Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
 const (
 	BucketProjects = "peon_projects"
