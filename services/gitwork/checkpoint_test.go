@@ -3,6 +3,7 @@ package gitwork
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,21 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 	}
 	if stored.TurnID != turn1 || stored.Truncated || !strings.Contains(stored.Diff, "+from the agent") || len(stored.Files) != 2 {
 		t.Fatalf("stored diff %+v", stored)
+	}
+
+	// And read back through the query service, as `peon thread diff` reads it.
+	reply, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: threadID, TurnID: turn1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.TurnID != turn1 || reply.Diff != stored.Diff || len(reply.Files) != 2 || reply.Truncated {
+		t.Fatalf("turn.diff %+v, want what was stored", reply)
+	}
+	if _, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: threadID, TurnID: "nope"}); !errors.Is(err, domain.ErrTurnNotFound) {
+		t.Fatalf("turn.diff of an unknown turn: %v, want turn_not_found", err)
+	}
+	if _, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: "a.b", TurnID: turn1}); !errors.Is(err, domain.ErrBadRequest) {
+		t.Fatalf("turn.diff with a bad id: %v, want bad_request", err)
 	}
 
 	// A retry of the same turn's checkpoint is a duplicate, not a second one.

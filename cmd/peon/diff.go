@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/peonhq/peon/pkg/client"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// threadDiffCmd: peon thread diff ID [TURN] — what a turn changed, as the
+// host checkpointed it: the files with their line counts, then the
+// unified diff.
+type threadDiffCmd struct {
+	Client clientFlags `embed:""`
+	ID     string      `arg:"" help:"the thread id"`
+	Turn   string      `arg:"" optional:"" help:"the turn id (default: the thread's last checkpointed turn)"`
+}
+
+func (c *threadDiffCmd) Run(ctx context.Context, env *environment) error {
+	problem := checkID("thread", c.ID)
+	if problem == nil && c.Turn != "" {
+		problem = checkID("turn", c.Turn)
+	}
+	cl, nc, err := c.Client.dial("thread diff", problem)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	defer cancel()
+	turn := c.Turn
+	if turn == "" {
+		if turn, err = lastCheckpointedTurn(ctx, cl, c.ID); err != nil {
+			return queryFailed(env, err, c.Client.JSON)
+		}
+	}
+	d, err := cl.TurnDiff(ctx, contract.TurnDiff{ThreadID: c.ID, TurnID: turn})
+	if err != nil {
+		return queryFailed(env, err, c.Client.JSON)
+	}
+	if c.Client.JSON {
+		return printJSON(env.stdout, d)
+	}
+	printTurnDiff(env.stdout, d)
+	return nil
+}
+
+// lastCheckpointedTurn is the turn of the thread's last checkpoint.
+func lastCheckpointedTurn(ctx context.Context, cl *client.Client, threadID string) (string, error) {
+	t, err := cl.Thread(ctx, contract.ThreadGet{ThreadID: threadID})
+	if err != nil {
+		return "", err
+	}
+	if len(t.Checkpoints) == 0 {
+		return "", &client.Error{Code: domain.CodeTurnNotFound, Status: contract.Status(domain.CodeTurnNotFound),
+			Message: fmt.Sprintf("thread %s has no checkpointed turn yet", threadID)}
+	}
+	return t.Checkpoints[len(t.Checkpoints)-1].TurnID, nil
+}
+
+// printTurnDiff prints the file summary, then the diff.
+func printTurnDiff(w io.Writer, d contract.TurnDiffReply) {
+	var add, del int64
+	for _, f := range d.Files {
+		add, del = add+f.Additions, del+f.Deletions
+	}
+	fmt.Fprintf(w, "turn %s: %d file(s) changed, +%d -%d\n", d.TurnID, len(d.Files), add, del)
+	for _, f := range d.Files {
+		name := f.Path
+		if f.Kind == domain.FileRenamed {
+			name = f.OldPath + " -> " + f.Path
+		}
+		counts := fmt.Sprintf("+%d -%d", f.Additions, f.Deletions)
+		if f.Binary {
+			counts = "binary"
+		}
+		fmt.Fprintf(w, "  %-8s  %-12s  %s\n", f.Kind, counts, name)
+	}
+	if d.Diff != "" {
+		fmt.Fprintf(w, "\n%s", d.Diff)
+	}
+	if d.Truncated {
+		fmt.Fprintln(w, "[diff truncated at the host's size limit]")
+	}
+}
