@@ -67,7 +67,8 @@ func printTurnDiff(w io.Writer, d contract.TurnDiffReply) {
 	for _, f := range d.Files {
 		add, del = add+f.Additions, del+f.Deletions
 	}
-	fmt.Fprintf(w, "turn %s: %d file(s) changed, +%d -%d\n", d.TurnID, len(d.Files), add, del)
+	total := max(d.FilesTotal, len(d.Files))
+	fmt.Fprintf(w, "turn %s: %d file(s) changed, +%d -%d\n", d.TurnID, total, add, del)
 	for _, f := range d.Files {
 		name := f.Path
 		if f.Kind == domain.FileRenamed {
@@ -78,6 +79,9 @@ func printTurnDiff(w io.Writer, d contract.TurnDiffReply) {
 			counts = "binary"
 		}
 		fmt.Fprintf(w, "  %-8s  %-12s  %s\n", f.Kind, counts, name)
+	}
+	if total > len(d.Files) {
+		fmt.Fprintf(w, "  … and %d more file(s), not listed (the line counts above are of the listed ones)\n", total-len(d.Files))
 	}
 	if d.Diff != "" {
 		fmt.Fprintf(w, "\n%s", d.Diff)

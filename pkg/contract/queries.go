@@ -91,13 +91,15 @@ type TurnDiff struct {
 }
 
 // TurnDiffReply answers turn.diff: the files the turn changed against the
-// previous checkpoint and their unified diff, cut at the host's limit
-// (512 KiB by default) with Truncated set when it was.
+// previous checkpoint and their unified diff. The diff is cut at the
+// host's limit (512 KiB by default) with Truncated set when it was; the
+// file list holds at most 2000 files, FilesTotal says how many changed.
 type TurnDiffReply struct {
-	TurnID    string              `json:"turn_id"`
-	Files     []domain.FileChange `json:"files"`
-	Diff      string              `json:"diff"`
-	Truncated bool                `json:"truncated"`
+	TurnID     string              `json:"turn_id"`
+	Files      []domain.FileChange `json:"files"`
+	FilesTotal int                 `json:"files_total"`
+	Diff       string              `json:"diff"`
+	Truncated  bool                `json:"truncated"`
 }
 
 // ProjectReply answers project.get.

@@ -59,6 +59,7 @@ func (c *Checkpointer) BeforeTurn(ctx context.Context, t TurnInfo) error {
 	if err != nil {
 		return err
 	}
+	defer lockRepo(repo.Root())()
 	latest, err := repo.ResolveOptional(ctx, LatestRef(t.ThreadID))
 	if err != nil {
 		return err
@@ -84,6 +85,7 @@ func (c *Checkpointer) AfterTurn(ctx context.Context, t TurnInfo) error {
 	if err != nil {
 		return err
 	}
+	defer lockRepo(repo.Root())()
 	ref := TurnRef(t.ThreadID, t.TurnID)
 	commit, err := repo.ResolveOptional(ctx, ref)
 	if err != nil {
@@ -120,24 +122,51 @@ func (c *Checkpointer) AfterTurn(ctx context.Context, t TurnInfo) error {
 	if err != nil {
 		return err
 	}
+	total := len(files)
+	files = files[:min(total, MaxDiffFiles)]
 	if files == nil {
 		files = []domain.FileChange{}
 	}
-	record, err := json.Marshal(contract.TurnDiffReply{TurnID: t.TurnID, Files: files, Diff: diff, Truncated: truncated})
+	record, err := json.Marshal(contract.TurnDiffReply{TurnID: t.TurnID, Files: files, FilesTotal: total, Diff: diff, Truncated: truncated})
 	if err != nil {
 		return err
 	}
 	if _, err := c.diffs.PutBytes(ctx, contract.DiffKey(t.ThreadID, t.TurnID), record); err != nil {
 		return fmt.Errorf("store diff of turn %s: %w", t.TurnID, err)
 	}
-	_, err = c.client.Send(ctx, domain.CreateCheckpoint{
+	_, err = c.client.Send(ctx, fitCommand(domain.CreateCheckpoint{
 		CommandID: checkpointCommandID(t.ThreadID, t.TurnID), ThreadID: t.ThreadID, TurnID: t.TurnID,
 		Ref: ref, Commit: commit, Files: files,
-	})
+	}))
 	if errors.Is(err, domain.ErrCheckpointExists) {
 		return nil // recorded before, under another command
 	}
 	return err
+}
+
+// MaxDiffFiles bounds the files a stored turn diff lists (its files_total
+// says how many changed), so a turn that touched a whole tree still fits a
+// query reply next to its diff.
+const MaxDiffFiles = 2000
+
+// maxCheckpointBytes bounds the encoded CreateCheckpoint, below the
+// decider's default body limit (domain.DefaultMaxCommandBytes) with room.
+const maxCheckpointBytes = domain.DefaultMaxCommandBytes * 3 / 4
+
+// fitCommand keeps the first files of the checkpoint that fit
+// maxCheckpointBytes (all of them, but for very large turns): the
+// checkpoint records where the turn's snapshot is, and the full list is
+// in the snapshot itself. It is deterministic, so a retry sends the same
+// command.
+func fitCommand(c domain.CreateCheckpoint) domain.CreateCheckpoint {
+	for len(c.Files) > 0 {
+		b, err := domain.Marshal(domain.MessagePack, c)
+		if err == nil && len(b) <= maxCheckpointBytes {
+			break
+		}
+		c.Files = c.Files[:len(c.Files)/2]
+	}
+	return c
 }
 
 // checkpointNamespace derives the command id of a turn's CreateCheckpoint.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +166,41 @@ func TestRestoreOfADeletedCheckpointRefFails(t *testing.T) {
 	got := waitOutcome(t, s, projectID, threadID, op)
 	if got.Status != domain.GitStatusFailed || !strings.Contains(got.Error, "Needed a single revision") {
 		t.Fatalf("restore of a deleted ref: %+v", got)
+	}
+}
+
+// A turn that touches thousands of files: the stored diff lists the
+// first MaxDiffFiles and counts them all, its diff is cut at the limit,
+// and the checkpoint is still recorded.
+func TestALargeTurnIsCutToFit(t *testing.T) {
+	isolateGit(t)
+	s := peontest.Start(t)
+	s.WaitServing(t)
+	ctx := context.Background()
+	dir, _ := newRepo(t, "work")
+	projectID, threadID := project(t, s, domain.DefaultHost, dir)
+	nc, _ := connect(t, s)
+	c, err := NewCheckpointer(ctx, nc, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DiffLimit = 4096
+	const n = MaxDiffFiles + 100
+	turn := runTurn(t, s, c, projectID, threadID, dir, true, func() {
+		for i := range n {
+			write(t, dir, fmt.Sprintf("gen/file-%04d.txt", i), "generated\n")
+		}
+	})
+	reply, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: threadID, TurnID: turn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply.FilesTotal != n || len(reply.Files) != MaxDiffFiles || !reply.Truncated || len(reply.Diff) > 4096 || reply.Diff == "" {
+		t.Fatalf("large turn: files_total %d, %d files listed, truncated %v, diff %d bytes",
+			reply.FilesTotal, len(reply.Files), reply.Truncated, len(reply.Diff))
+	}
+	cps := thread(t, s, projectID, threadID).Checkpoints
+	if len(cps) != 1 || len(cps[0].Files) == 0 || len(cps[0].Files) > MaxDiffFiles {
+		t.Fatalf("large turn's checkpoint: %d checkpoints", len(cps))
 	}
 }

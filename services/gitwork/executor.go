@@ -346,6 +346,7 @@ func (e *Executor) execute(ctx context.Context, dir, threadID string, ev domain.
 	if err != nil {
 		return outcome{err: err}
 	}
+	defer lockRepo(repo.Root())()
 	var res workspace.Outcome
 	switch o := ev.(type) {
 	case domain.CommitRequested:

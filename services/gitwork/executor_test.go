@@ -87,12 +87,11 @@ func TestExecutorKilledBetweenCommitAndRecordCommitsOnce(t *testing.T) {
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	cfg := Config{AckWait: 500 * time.Millisecond, PinnedTTL: 750 * time.Millisecond}
-	crashed := make(chan struct{})
-	stop := startExecutor(t, s, cfg, func(domain.GitOperationKind) bool { close(crashed); return false })
+	stop, exited := runExecutor(t, s, cfg, func(domain.GitOperationKind) bool { return false })
 	write(t, dir, "work.txt", "the agent's work\n")
 	before := gitIn(t, dir, "rev-list", "--count", "HEAD")
 	opID := s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "the work"}).OperationID
-	<-crashed
+	<-exited // Run stops by itself, at the hook, as a crash would
 	if err := stop(); !errors.Is(err, errCrashed) {
 		t.Fatalf("executor stopped with %v", err)
 	}

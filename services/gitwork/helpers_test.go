@@ -113,6 +113,14 @@ func waitOutcome(t *testing.T, s *peontest.Stack, projectID, threadID, opID stri
 // returned stop is called; stop returns Run's error.
 func startExecutor(t *testing.T, s *peontest.Stack, cfg Config, hook func(domain.GitOperationKind) bool) (stop func() error) {
 	t.Helper()
+	stop, _ = runExecutor(t, s, cfg, hook)
+	return stop
+}
+
+// runExecutor is startExecutor that also returns a channel closed when
+// Run returned by itself (stop then returns its error at once).
+func runExecutor(t *testing.T, s *peontest.Stack, cfg Config, hook func(domain.GitOperationKind) bool) (stop func() error, exited <-chan struct{}) {
+	t.Helper()
 	nc, _ := connect(t, s)
 	ex, err := New(nc, cfg, s.Log)
 	if err != nil {
@@ -121,7 +129,8 @@ func startExecutor(t *testing.T, s *peontest.Stack, cfg Config, hook func(domain
 	ex.beforeRecord = hook
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- ex.Run(ctx) }()
+	ended := make(chan struct{})
+	go func() { done <- ex.Run(ctx); close(ended) }()
 	select {
 	case <-ex.Ready():
 	case err := <-done:
@@ -138,7 +147,7 @@ func startExecutor(t *testing.T, s *peontest.Stack, cfg Config, hook func(domain
 		return result
 	}
 	t.Cleanup(func() { _ = stop() })
-	return stop
+	return stop, ended
 }
 
 // project creates a project on host at dir and a thread in it.

@@ -71,5 +71,6 @@ func decodeDiffRecord(data []byte) (contract.TurnDiffReply, error) {
 	if reply.Files == nil {
 		reply.Files = []domain.FileChange{}
 	}
+	reply.FilesTotal = max(reply.FilesTotal, len(reply.Files))
 	return reply, nil
 }
