@@ -182,8 +182,15 @@ func (p *projectQueues) dispatch(d delivery) {
 	}
 }
 
-// wait waits for the workers, once ctx is done.
-func (p *projectQueues) wait() { _ = p.workers.Wait() }
+// wait waits for the workers, once ctx is done. Taking the lock first
+// orders it after any dispatch that started a worker: a dispatch that
+// comes later sees ctx done and starts none.
+func (p *projectQueues) wait() {
+	p.mu.Lock()
+	//lint:ignore SA2001 an empty critical section, for the ordering above
+	p.mu.Unlock()
+	_ = p.workers.Wait()
+}
 
 // delivery is one git operation to run, in its project.
 type delivery struct {
@@ -274,16 +281,28 @@ func (e *Executor) work(ctx context.Context, crash context.CancelCauseFunc, q ch
 		case <-ctx.Done():
 			return // what is queued stays unacknowledged: delivered again
 		}
-		if err := e.handle(ctx, d); err != nil {
+		// A failure to read the thread or record the outcome is retried
+		// here, in place, so the project's later operations wait for this
+		// one (a push must not overtake the commit before it). Each try
+		// starts again from the thread's events, so a retry never runs git
+		// for an operation whose outcome was recorded meanwhile.
+		for attempt := 1; ; attempt++ {
+			err := e.handle(ctx, d)
+			if err == nil {
+				_ = d.msg.Ack()
+				break
+			}
 			if errors.Is(err, errCrashed) {
 				crash(err)
-				continue
+				return
 			}
-			e.log.Error("git operation left for redelivery", "thread", d.threadID, "err", err)
-			_ = d.msg.NakWithDelay(time.Second)
-			continue
+			e.log.Warn("git operation retried", "thread", d.threadID, "attempt", attempt, "err", err)
+			select {
+			case <-ctx.Done():
+				return // left unacknowledged: delivered again
+			case <-time.After(min(time.Duration(attempt)*200*time.Millisecond, 2*time.Second)):
+			}
 		}
-		_ = d.msg.Ack()
 	}
 }
 
