@@ -301,3 +301,22 @@ func TestPushAndItsRedeliveryAndARefusal(t *testing.T) {
 		t.Fatalf("push to an unknown remote: %v", err)
 	}
 }
+
+// A host that recorded where a branch goes and died before creating it:
+// the redelivered operation creates it there, even though HEAD moved.
+func TestCreateBranchAfterACrashBeforeCreatingIt(t *testing.T) {
+	dir, _ := newRepo(t)
+	r := open(t, dir)
+	start := gitIn(t, dir, "rev-parse", "HEAD")
+	gitIn(t, dir, "update-ref", "refs/peon/operations/th/op1", start)
+	write(t, dir, "later.txt", "x\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "--quiet", "-m", "later")
+	out, err := r.CreateBranch(ctx, "feature/y", "", "th/op1")
+	if err != nil || out.Already || out.SHA != start {
+		t.Fatalf("branch after a crash: %+v, %v; want it created at %s", out, err, start)
+	}
+	if got := gitIn(t, dir, "rev-parse", "refs/heads/feature/y"); got != start {
+		t.Fatalf("feature/y at %s, want %s", got, start)
+	}
+}
