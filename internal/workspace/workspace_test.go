@@ -320,3 +320,31 @@ func TestCreateBranchAfterACrashBeforeCreatingIt(t *testing.T) {
 		t.Fatalf("feature/y at %s, want %s", got, start)
 	}
 }
+
+// A repository without commits yet: snapshots have no parent, and the
+// changes against the empty tree list every file as added.
+func TestSnapshotInARepositoryWithoutCommits(t *testing.T) {
+	isolateGit(t)
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "--quiet")
+	write(t, dir, "first.txt", "a\nb\n")
+	r := open(t, dir)
+	snap, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/base", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parents := gitIn(t, dir, "rev-list", "--parents", "-n", "1", snap); parents != snap {
+		t.Fatalf("a snapshot without HEAD has parents: %s", parents)
+	}
+	empty, err := r.EmptyTree(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := r.Changes(ctx, empty, snap)
+	if err != nil || len(files) != 1 || files[0] != (domain.FileChange{Path: "first.txt", Kind: domain.FileAdded, Additions: 2}) {
+		t.Fatalf("changes from the empty tree: %+v, %v", files, err)
+	}
+	if _, err := r.Resolve(ctx, "HEAD"); err == nil {
+		t.Fatal("the snapshot made a commit on HEAD")
+	}
+}
