@@ -87,7 +87,7 @@ func (r *Repo) SetRef(ctx context.Context, ref, commit string) error {
 	return err
 }
 
-// snapshotIdentity signs snapshot commits, so a host whose git has no
+// snapshotIdentity authors and commits snapshot commits, so a host whose git has no
 // user.name or user.email configured can still take checkpoints. Commits
 // the user asks for (Commit) use the user's own identity.
 var snapshotIdentity = []string{
