@@ -91,25 +91,26 @@ func (c *Checkpointer) AfterTurn(ctx context.Context, t TurnInfo) error {
 	if err != nil {
 		return err
 	}
-	var prev string
-	if commit != "" {
-		// A retry: the snapshot's parent is the snapshot it was taken after.
-		if prev, err = repo.ResolveOptional(ctx, commit+"^"); err != nil {
+	if commit == "" { // not a retry: take the snapshot
+		latest, err := repo.ResolveOptional(ctx, LatestRef(t.ThreadID))
+		if err != nil {
 			return err
 		}
-	} else {
-		if prev, err = repo.ResolveOptional(ctx, LatestRef(t.ThreadID)); err != nil {
-			return err
-		}
-		if commit, err = repo.Snapshot(ctx, ref, prev); err != nil {
+		if commit, err = repo.Snapshot(ctx, ref, latest); err != nil {
 			return err
 		}
 	}
 	if err := repo.SetRef(ctx, LatestRef(t.ThreadID), commit); err != nil {
 		return err
 	}
-	from := prev
-	if from == "" { // no baseline: everything in the tree is new
+	// The changes count from the snapshot's parent: the thread's previous
+	// snapshot, or HEAD when it has none (no BeforeTurn ran here), or the
+	// empty tree in a repository without commits. A retry finds the same.
+	from, err := repo.ResolveOptional(ctx, commit+"^")
+	if err != nil {
+		return err
+	}
+	if from == "" {
 		if from, err = repo.EmptyTree(ctx); err != nil {
 			return err
 		}

@@ -204,3 +204,35 @@ func TestALargeTurnIsCutToFit(t *testing.T) {
 		t.Fatalf("large turn's checkpoint: %d checkpoints", len(cps))
 	}
 }
+
+// A turn checkpointed with no baseline in the repository (its BeforeTurn
+// ran elsewhere, or not at all) counts from HEAD, and its retry is the
+// same command.
+func TestAfterTurnWithoutABaselineCountsFromHEAD(t *testing.T) {
+	isolateGit(t)
+	s := peontest.Start(t)
+	s.WaitServing(t)
+	ctx := context.Background()
+	dir, _ := newRepo(t, "work")
+	projectID, threadID := project(t, s, domain.DefaultHost, dir)
+	nc, _ := connect(t, s)
+	c, err := NewCheckpointer(ctx, nc, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	turn := s.Send(t, domain.StartTurn{ThreadID: threadID, Text: "go"}).TurnID
+	write(t, dir, "README", "hello\nagain\n")
+	s.Send(t, domain.IngestProviderEvent{ThreadID: threadID, TurnID: turn, Events: []domain.ProviderEventBatchItem{
+		{ProviderEventID: "done", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.TurnComplete{StopReason: "end_turn"}}},
+	}})
+	info := TurnInfo{ProjectID: projectID, ThreadID: threadID, TurnID: turn, Dir: dir}
+	for range 2 {
+		if err := c.AfterTurn(ctx, info); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cps := thread(t, s, projectID, threadID).Checkpoints
+	if len(cps) != 1 || len(cps[0].Files) != 1 || cps[0].Files[0] != (domain.FileChange{Path: "README", Kind: domain.FileModified, Additions: 1}) {
+		t.Fatalf("checkpoints %+v, want one with README modified against HEAD", cps)
+	}
+}
