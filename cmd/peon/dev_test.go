@@ -238,5 +238,12 @@ func TestDevRunsGitOperations(t *testing.T) {
 	}
 	send(t, r, invocation{args: []string{"cmd", "git.commit", "thread_id=" + th.ThreadID, "message=again"}, env: env})
 	waitOutput(t, show, "nothing to commit")
+	human := binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
+	for _, want := range []string{"git operations", `commit "the agent's work"  completed ` + git("rev-parse", "HEAD")[:12],
+		`commit "again"  failed: git commit: `, "\n      nothing to commit"} {
+		if !strings.Contains(human, want) {
+			t.Errorf("thread show lacks %q:\n%s", want, human)
+		}
+	}
 	dev.stop(t)
 }

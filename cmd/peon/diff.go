@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
@@ -89,4 +90,62 @@ func printTurnDiff(w io.Writer, d contract.TurnDiffReply) {
 	if d.Truncated {
 		fmt.Fprintln(w, "[diff truncated at the host's size limit]")
 	}
+}
+
+// printCheckpoint prints the line of a turn's checkpoint, if it has one.
+func printCheckpoint(w io.Writer, p paint, t *domain.ThreadState, turnID string) {
+	for _, c := range t.Checkpoints {
+		if c.TurnID != turnID {
+			continue
+		}
+		var add, del int64
+		for _, f := range c.Files {
+			add, del = add+f.Additions, del+f.Deletions
+		}
+		fmt.Fprintln(w, p.dim(fmt.Sprintf("  checkpoint %s · %d file(s), +%d -%d · peon thread diff %s %s",
+			shortSHA(c.Commit), len(c.Files), add, del, t.ID, turnID)))
+	}
+}
+
+// printGitOperations prints each git operation of the thread with its
+// outcome: the sha it left, or git's message when it failed.
+func printGitOperations(w io.Writer, p paint, t *domain.ThreadState) {
+	if len(t.GitOperations) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\n", p.bold("git operations"))
+	for _, op := range t.GitOperations {
+		what := string(op.Kind)
+		switch op.Kind {
+		case domain.GitCommit:
+			what += fmt.Sprintf(" %q", firstLineOf(op.Message))
+		case domain.GitBranch:
+			what += " " + op.Branch
+			if op.Base != "" {
+				what += " from " + op.Base
+			}
+		case domain.GitPush:
+			what += " " + op.Branch + " to " + op.Remote
+		case domain.GitRestore:
+			what += " to checkpoint " + op.CheckpointID
+		}
+		switch op.Status {
+		case domain.GitStatusCompleted:
+			fmt.Fprintf(w, "  %s  %s %s\n", what, p.green(op.Status), shortSHA(op.SHA))
+		case domain.GitStatusFailed:
+			// git's message may span lines: they stay under the operation.
+			msg := strings.ReplaceAll(strings.TrimSpace(op.Error), "\n", "\n      ")
+			fmt.Fprintf(w, "  %s  %s: %s\n", what, p.red(op.Status), msg)
+		default:
+			fmt.Fprintf(w, "  %s  %s\n", what, p.yellow(op.Status))
+		}
+	}
+}
+
+// shortSHA is a commit's abbreviated id, as git prints it.
+func shortSHA(sha string) string { return sha[:min(len(sha), 12)] }
+
+func firstLineOf(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }

@@ -74,5 +74,6 @@ func TestThreadDiff(t *testing.T) {
 		{invocation: inv("thread", "diff", th.ThreadID, turn, "--json"), code: 0, wantOut: []string{`"truncated": false`, `"kind": "added"`}},
 		{invocation: inv("thread", "diff", th.ThreadID, "nope"), code: exitFailed, want: []string{"turn_not_found"}},
 		{invocation: inv("thread", "diff", "bad.id"), code: exitUsage, want: []string{"not a valid id"}},
+		{invocation: inv("thread", "show", th.ThreadID), code: 0, wantOut: []string{"checkpoint ", "· 2 file(s), +4 -0 · peon thread diff " + th.ThreadID + " " + turn}},
 	})
 }
