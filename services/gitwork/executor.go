@@ -12,11 +12,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/lifecycle"
-	"github.com/peonhq/peon/internal/workspace"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
-	"golang.org/x/sync/errgroup"
 )
 
 // PriorityGroup is the pinned group executor instances of one host pull in.
@@ -144,52 +142,6 @@ func (e *Executor) Run(ctx context.Context) error {
 		return cause
 	}
 	return nil
-}
-
-// projectQueues holds one queue and one worker per project, so a
-// project's operations run one at a time, in order, and projects run in
-// parallel. Workers stop when ctx is done; what is still queued then stays
-// unacknowledged and is delivered again.
-type projectQueues struct {
-	ctx     context.Context
-	work    func(chan delivery)
-	mu      sync.Mutex
-	queues  map[string]chan delivery
-	workers errgroup.Group
-}
-
-func newProjectQueues(ctx context.Context, work func(chan delivery)) *projectQueues {
-	return &projectQueues{ctx: ctx, work: work, queues: map[string]chan delivery{}}
-}
-
-// dispatch queues d on its project's queue, starting the project's worker
-// on its first operation.
-func (p *projectQueues) dispatch(d delivery) {
-	p.mu.Lock()
-	q, ok := p.queues[d.projectID]
-	if !ok && p.ctx.Err() == nil {
-		q = make(chan delivery, 64)
-		p.queues[d.projectID] = q
-		p.workers.Go(func() error { p.work(q); return nil })
-	}
-	p.mu.Unlock()
-	if q == nil {
-		return
-	}
-	select {
-	case q <- d:
-	case <-p.ctx.Done():
-	}
-}
-
-// wait waits for the workers, once ctx is done. Taking the lock first
-// orders it after any dispatch that started a worker: a dispatch that
-// comes later sees ctx done and starts none.
-func (p *projectQueues) wait() {
-	p.mu.Lock()
-	//lint:ignore SA2001 an empty critical section, for the ordering above
-	p.mu.Unlock()
-	_ = p.workers.Wait()
 }
 
 // delivery is one git operation to run, in its project.
@@ -351,103 +303,4 @@ func (e *Executor) pending(ctx context.Context, projectID, threadID, opID string
 		return nil, nil
 	}
 	return op, nil
-}
-
-// outcome is how an operation ended, as CompleteGitOperation reports it.
-type outcome struct {
-	sha, output string
-	err         error
-}
-
-// execute runs the operation in the project's repository.
-func (e *Executor) execute(ctx context.Context, dir, threadID string, ev domain.Event) outcome {
-	repo, err := workspace.Open(ctx, dir)
-	if err != nil {
-		return outcome{err: err}
-	}
-	defer lockRepo(repo.Root())()
-	var res workspace.Outcome
-	switch o := ev.(type) {
-	case domain.CommitRequested:
-		res, err = repo.Commit(ctx, o.Message, operationKey(threadID, o.OperationID))
-	case domain.BranchCreateRequested:
-		res, err = repo.CreateBranch(ctx, o.Name, o.Base, operationKey(threadID, o.OperationID))
-	case domain.PushRequested:
-		res, err = repo.Push(ctx, o.Remote, o.Branch)
-	case domain.CheckpointRestored:
-		res, err = restore(ctx, repo, threadID, o)
-	}
-	if err != nil {
-		return outcome{err: err}
-	}
-	return outcome{sha: res.SHA, output: res.Output}
-}
-
-// restore puts the working tree back to the checkpoint's snapshot, which
-// must still be what the checkpoint recorded, and makes it the thread's
-// latest snapshot (the next turn's changes count from it).
-func restore(ctx context.Context, repo *workspace.Repo, threadID string, o domain.CheckpointRestored) (workspace.Outcome, error) {
-	commit, err := repo.Resolve(ctx, o.Ref)
-	if err != nil {
-		return workspace.Outcome{}, err
-	}
-	if o.Commit != "" && commit != o.Commit {
-		return workspace.Outcome{}, fmt.Errorf("checkpoint ref %s now points at %s, not at the checkpoint's snapshot %s", o.Ref, commit, o.Commit)
-	}
-	if _, err := repo.Restore(ctx, commit); err != nil {
-		return workspace.Outcome{}, err
-	}
-	if err := repo.SetRef(ctx, LatestRef(threadID), commit); err != nil {
-		return workspace.Outcome{}, err
-	}
-	return workspace.Outcome{SHA: commit, Output: "working tree restored to " + o.Ref}, nil
-}
-
-// record sends the outcome, retrying transient failures until ctx ends.
-// An outcome the decider refuses for good (another instance recorded a
-// different one, the thread is gone) is logged, not retried.
-func (e *Executor) record(ctx context.Context, threadID, opID string, o outcome) error {
-	cmd := domain.CompleteGitOperation{ThreadID: threadID, OperationID: opID, Status: domain.GitStatusCompleted,
-		SHA: o.sha, Output: domain.BoundText(o.output)}
-	if o.err != nil {
-		cmd = domain.CompleteGitOperation{ThreadID: threadID, OperationID: opID, Status: domain.GitStatusFailed,
-			Error: domain.BoundText(o.err.Error())}
-	}
-	for attempt := 0; ; attempt++ {
-		sendCtx, cancel := context.WithTimeout(ctx, e.cfg.CommandTimeout)
-		_, err := e.client.Send(sendCtx, cmd)
-		cancel()
-		var reply *client.Error
-		switch {
-		case err == nil:
-			e.log.Info("git operation recorded", "thread", threadID, "operation", opID, "status", cmd.Status)
-			return nil
-		case errors.As(err, &reply) && !reply.Transient():
-			e.log.Warn("git operation outcome refused", "thread", threadID, "operation", opID, "err", err)
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("record operation %s: %w", opID, err)
-		case <-time.After(min(time.Duration(attempt+1)*200*time.Millisecond, 2*time.Second)):
-		}
-	}
-}
-
-// keepAlive marks m in progress every interval until stop is called.
-func keepAlive(m jetstream.Msg, interval time.Duration) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(max(interval, 100*time.Millisecond))
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				_ = m.InProgress()
-			}
-		}
-	}()
-	return func() { close(done) }
 }
