@@ -203,3 +203,30 @@ func TestOneProjectAtATimeAndProjectsInParallel(t *testing.T) {
 		t.Fatalf("the commits of one project overlapped:\n%s", got)
 	}
 }
+
+// An executor works only in the projects of its host. The consumer
+// delivers in stream order, so once an operation of its own host requested
+// later has its outcome, the other host's operation has been passed over.
+func TestExecutorLeavesOtherHostsProjectsAlone(t *testing.T) {
+	isolateGit(t)
+	s := peontest.Start(t)
+	s.WaitServing(t)
+	theirs, _ := newRepo(t, "theirs")
+	ours, _ := newRepo(t, "ours")
+	pT, tT := project(t, s, "elsewhere", theirs)
+	pO, tO := project(t, s, "here", ours)
+	write(t, theirs, "x.txt", "x\n")
+	write(t, ours, "x.txt", "x\n")
+	startExecutor(t, s, Config{Host: "here", AckWait: time.Second}, nil)
+	opT := s.Send(t, domain.CommitChanges{ThreadID: tT, Message: "theirs"}).OperationID
+	opO := s.Send(t, domain.CommitChanges{ThreadID: tO, Message: "ours"}).OperationID
+	if op := waitOutcome(t, s, pO, tO, opO); op.Status != domain.GitStatusCompleted {
+		t.Fatalf("our commit: %+v", op)
+	}
+	if op, _ := thread(t, s, pT, tT).GitOperation(opT); op.Status != domain.GitOperationRequested {
+		t.Fatalf("the other host's operation: %+v", op)
+	}
+	if n := gitIn(t, theirs, "rev-list", "--count", "HEAD"); n != "1" {
+		t.Fatalf("the other host's repository has %s commits", n)
+	}
+}
