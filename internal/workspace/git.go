@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"time"
 )
 
 // GitError is a git command that failed: its arguments and what git said.
@@ -73,6 +74,10 @@ func runTo(ctx context.Context, dir string, env []string, out interface{ Write([
 	cmd.Env = environment(env...)
 	cmd.Stdout = out
 	cmd.Stderr = stderr
+	ownProcessGroup(cmd)
+	// A child git left behind (a hook) may hold the output pipes open
+	// after git was stopped: do not wait for it longer than this.
+	cmd.WaitDelay = 5 * time.Second
 	err := cmd.Run()
 	if err == nil {
 		return nil
@@ -87,6 +92,9 @@ func runTo(ctx context.Context, dir string, env []string, out interface{ Write([
 		if b, ok := out.(*bytes.Buffer); ok {
 			msg = strings.TrimSpace(b.String())
 		}
+	}
+	if ctx.Err() != nil { // killed: say why, with what git had said
+		msg = strings.TrimSpace("stopped: " + ctx.Err().Error() + "\n" + msg)
 	}
 	return &GitError{Args: args, Message: msg, ExitCode: exit.ExitCode()}
 }

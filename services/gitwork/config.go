@@ -27,11 +27,15 @@ type Config struct {
 	PinnedTTL time.Duration
 	// CommandTimeout bounds one CompleteGitOperation round trip.
 	CommandTimeout time.Duration
+	// GitTimeout bounds one git operation: a push waiting on a network
+	// or a prompt that never answers is stopped then, and fails, instead of
+	// holding its project's later operations forever.
+	GitTimeout time.Duration
 }
 
 // DefaultConfig is the configuration every zero field comes from.
 func DefaultConfig() Config {
-	return Config{Host: domain.DefaultHost, AckWait: 30 * time.Second, CommandTimeout: 10 * time.Second}
+	return Config{Host: domain.DefaultHost, AckWait: 30 * time.Second, CommandTimeout: 10 * time.Second, GitTimeout: 10 * time.Minute}
 }
 
 func (c Config) withDefaults() Config {
@@ -48,6 +52,9 @@ func (c Config) withDefaults() Config {
 	if c.CommandTimeout == 0 {
 		c.CommandTimeout = d.CommandTimeout
 	}
+	if c.GitTimeout == 0 {
+		c.GitTimeout = d.GitTimeout
+	}
 	return c
 }
 
@@ -57,8 +64,8 @@ func (c Config) Validate() error {
 	if c.Host != "" && !domain.ValidID(c.Host) {
 		errs = append(errs, fmt.Errorf("host %q is not a valid host name (1-64 characters of A-Z a-z 0-9 _ -)", c.Host))
 	}
-	if c.AckWait < 0 || c.PinnedTTL < 0 || c.CommandTimeout < 0 {
-		errs = append(errs, errors.New("ack wait, pinned TTL and command timeout must not be negative"))
+	if c.AckWait < 0 || c.PinnedTTL < 0 || c.CommandTimeout < 0 || c.GitTimeout < 0 {
+		errs = append(errs, errors.New("ack wait, pinned TTL, command timeout and git timeout must not be negative"))
 	}
 	if c.AckWait > 0 && c.PinnedTTL > 0 && c.PinnedTTL <= c.AckWait {
 		errs = append(errs, fmt.Errorf("pinned TTL %s must exceed ack wait %s", c.PinnedTTL, c.AckWait))

@@ -272,9 +272,12 @@ func (e *Executor) handle(ctx context.Context, d delivery) error {
 	// Keep the delivery ours while git runs (a push may be slow).
 	stop := keepAlive(d.msg, e.cfg.AckWait/3)
 	defer stop()
-	// Git runs to its end even when the executor is stopping: a killed
-	// git can leave a lock file behind in the user's repository.
-	outcome := e.execute(context.WithoutCancel(ctx), e.projectPath(d.projectID), d.threadID, d.event)
+	// Git runs to its end even when the executor is stopping (a killed
+	// git can leave a lock file behind in the user's repository), bounded
+	// by GitTimeout only.
+	gitCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), e.cfg.GitTimeout)
+	defer cancel()
+	outcome := e.execute(gitCtx, e.projectPath(d.projectID), d.threadID, d.event)
 	if e.beforeRecord != nil && !e.beforeRecord(op.Kind) {
 		return errCrashed
 	}

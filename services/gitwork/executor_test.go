@@ -230,3 +230,31 @@ func TestExecutorLeavesOtherHostsProjectsAlone(t *testing.T) {
 		t.Fatalf("the other host's repository has %s commits", n)
 	}
 }
+
+// A git operation that hangs (here a hook that never returns) is stopped
+// at GitTimeout and fails with why; the repository stays usable and the
+// project's next operation runs.
+func TestAHungGitOperationIsStoppedAndFails(t *testing.T) {
+	isolateGit(t)
+	s := peontest.Start(t)
+	s.WaitServing(t)
+	dir, _ := newRepo(t, "work")
+	projectID, threadID := project(t, s, domain.DefaultHost, dir)
+	hook(t, dir, "sleep 600\n")
+	write(t, dir, "x.txt", "x\n")
+	startExecutor(t, s, Config{AckWait: time.Second, GitTimeout: 300 * time.Millisecond}, nil)
+	op := waitOutcome(t, s, projectID, threadID, s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "hangs"}).OperationID)
+	if op.Status != domain.GitStatusFailed || !strings.Contains(op.Error, "stopped: context deadline exceeded") {
+		t.Fatalf("hung commit: %+v", op)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".git", "index.lock")); !os.IsNotExist(err) {
+		t.Fatalf("the stopped commit left index.lock behind (%v)", err)
+	}
+	if err := os.Remove(filepath.Join(dir, ".git", "hooks", "pre-commit")); err != nil {
+		t.Fatal(err)
+	}
+	op = waitOutcome(t, s, projectID, threadID, s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "works"}).OperationID)
+	if op.Status != domain.GitStatusCompleted {
+		t.Fatalf("the next commit: %+v", op)
+	}
+}
