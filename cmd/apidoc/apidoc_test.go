@@ -198,6 +198,17 @@ func TestRealPayloadsMatchTheSchemas(t *testing.T) {
 	command("thread.configure", "ConfigureThread", fmt.Sprintf(`{"thread_id":%q,"title":"renamed"}`, th.ThreadID))
 	_ = done
 
+	// A turn diff, stored as a host stores it when the turn ends.
+	diffs, err := s.JS.ObjectStore(ctx, contract.BucketDiffs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := diffs.PutString(ctx, contract.DiffKey(th.ThreadID, turn.TurnID), fmt.Sprintf(
+		`{"turn_id":%q,"files":[{"path":"a.go","kind":"modified","additions":1,"deletions":2},{"path":"b.png","kind":"added","additions":0,"deletions":0,"binary":true}],"diff":"--- a/a.go\n+++ b/a.go\n","truncated":true}`,
+		turn.TurnID)); err != nil {
+		t.Fatal(err)
+	}
+
 	// Query replies.
 	minSeq := fmt.Sprintf(`"min_sequence":%d`, last)
 	for _, q := range []struct{ name, reply, body string }{
@@ -208,6 +219,7 @@ func TestRealPayloadsMatchTheSchemas(t *testing.T) {
 		{contract.QueryThreadMessages, "MessagesReply", fmt.Sprintf(`{"thread_id":%q,%s}`, th.ThreadID, minSeq)},
 		{contract.QueryEventsSince, "EventsReply", `{"after_sequence":0,"limit":1000}`},
 		{contract.QueryStatus, "StatusReply", "{}"},
+		{contract.QueryTurnDiff, "TurnDiffReply", fmt.Sprintf(`{"thread_id":%q,"turn_id":%q}`, th.ThreadID, turn.TurnID)},
 	} {
 		sc.check("replies/"+q.reply, ask(contract.QuerySubject(q.name), q.body))
 	}

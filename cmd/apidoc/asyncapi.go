@@ -60,7 +60,8 @@ func asyncAPI(c *catalog, groups []group) map[string]any {
 	}
 	queryReplies := map[string]string{contract.QueryProjectGet: "ProjectReply", contract.QueryProjectList: "ProjectsReply",
 		contract.QueryThreadGet: "ThreadReply", contract.QueryThreadList: "ThreadsReply", contract.QueryThreadMessages: "MessagesReply",
-		contract.QueryEventsSince: "EventsReply", contract.QueryStatus: "StatusReply"}
+		contract.QueryEventsSince: "EventsReply", contract.QueryStatus: "StatusReply",
+		contract.QueryTurnDiff: "TurnDiffReply"}
 	for _, q := range queryRequests() {
 		ch := "query." + q.name
 		channels[ch] = map[string]any{"address": contract.QuerySubject(q.name), "description": "the " + q.name + " query",
@@ -145,7 +146,7 @@ func queryRequests() []queryRequest {
 	return []queryRequest{{contract.QueryProjectGet, "ProjectGet"}, {contract.QueryProjectList, "ProjectList"},
 		{contract.QueryThreadGet, "ThreadGet"}, {contract.QueryThreadList, "ThreadList"},
 		{contract.QueryThreadMessages, "ThreadMessages"}, {contract.QueryEventsSince, "EventsSince"},
-		{contract.QueryStatus, "StatusQuery"}}
+		{contract.QueryStatus, "StatusQuery"}, {contract.QueryTurnDiff, "TurnDiff"}}
 }
 
 type bucket struct{ bucket, key, schema, about string }

@@ -19,6 +19,7 @@ import (
 	"github.com/peonhq/peon/internal/simulator"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/gateway"
+	"github.com/peonhq/peon/services/gitwork"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -168,6 +169,11 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		}},
 		{"provider-ingest", "peon-provider-ingest", func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return ingest.New(nc, c.Ingest.config(instance), l)
+		}},
+		// The git operations of the projects on the dev host (host "local"),
+		// with a short handover for the same reason as ingest's.
+		{"git", "peon-git", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			return gitwork.New(nc, gitwork.Config{Instance: instance, AckWait: 2 * time.Second, PinnedTTL: 3 * time.Second}, l)
 		}},
 	} {
 		if err := start(s.role, s.name, s.build); err != nil {

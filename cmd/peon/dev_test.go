@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -219,6 +221,65 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if got := binary(t, invocation{args: []string{"status"}, env: env}); got.code != 0 {
 		t.Errorf("status after restart: %s", got)
+	}
+	dev.stop(t)
+}
+
+// TestDevRunsGitOperations: `peon dev` runs the git operations of the
+// projects on its host, in a real repository, through the CLI's commands.
+func TestDevRunsGitOperations(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, "gitconfig"))
+	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",
+		"GIT_COMMITTER_NAME": "Dev", "GIT_COMMITTER_EMAIL": "dev@example.com"} {
+		t.Setenv(k, v)
+	}
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", args...)
+		cmd.Dir = repo
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "--quiet")
+	if err := os.WriteFile(filepath.Join(repo, "README"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "-A")
+	git("commit", "--quiet", "-m", "initial")
+
+	dev := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", t.TempDir())
+	env := at(bannerURL.FindStringSubmatch(dev.waitBanner(t))[1])
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=repo", "path=" + repo}, env: env})
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID}, env: env})
+	if err := os.WriteFile(filepath.Join(repo, "work.go"), []byte("package work\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	send(t, r, invocation{args: []string{"cmd", "git.commit", "thread_id=" + th.ThreadID, "message=the agent's work"}, env: env})
+	show := func() string {
+		return binary(t, invocation{args: []string{"thread", "show", th.ThreadID, "--json"}, env: env}).out
+	}
+	waitOutput(t, show, `"status": "completed"`)
+	if got := git("log", "-1", "--format=%s"); got != "the agent's work" {
+		t.Fatalf("last commit %q", got)
+	}
+	if !strings.Contains(show(), `"sha": "`+git("rev-parse", "HEAD")+`"`) {
+		t.Fatalf("the thread does not record the commit's sha:\n%s", show())
+	}
+	send(t, r, invocation{args: []string{"cmd", "git.commit", "thread_id=" + th.ThreadID, "message=again"}, env: env})
+	waitOutput(t, show, "nothing to commit")
+	human := binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
+	for _, want := range []string{"git operations", `commit "the agent's work"  completed ` + git("rev-parse", "HEAD")[:12],
+		`commit "again"  failed: git commit: `, "\n      nothing to commit"} {
+		if !strings.Contains(human, want) {
+			t.Errorf("thread show lacks %q:\n%s", want, human)
+		}
 	}
 	dev.stop(t)
 }

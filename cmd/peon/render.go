@@ -50,7 +50,9 @@ func printThread(w io.Writer, p paint, t *domain.ThreadState, msgs []contract.Me
 				printApproval(w, p, t.ID, a)
 			}
 		}
+		printCheckpoint(w, p, t, tu.ID)
 	}
+	printGitOperations(w, p, t)
 }
 
 func turnLine(p paint, tu *domain.Turn) string {

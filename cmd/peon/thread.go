@@ -8,11 +8,12 @@ import (
 	"github.com/peonhq/peon/pkg/domain"
 )
 
-// threadCmd: peon thread list | show ID | watch ID (also peon threads).
+// threadCmd: peon thread list | show ID | watch ID | diff ID [TURN] (also peon threads).
 type threadCmd struct {
 	List  threadListCmd  `cmd:"" default:"withargs" help:"List the threads."`
 	Show  threadShowCmd  `cmd:"" help:"Show a thread: status, turns, transcript, tool calls, approvals."`
 	Watch threadWatchCmd `cmd:"" help:"Show a thread, then follow its turn live until it ends."`
+	Diff  threadDiffCmd  `cmd:"" help:"Show what a turn changed: its files with line counts, and the unified diff."`
 }
 
 type threadShowCmd struct {

@@ -166,3 +166,10 @@ func (c *Client) Status(ctx context.Context, q contract.StatusQuery) (contract.S
 	var r contract.StatusReply
 	return r, c.Query(ctx, q, &r)
 }
+
+// TurnDiff returns the files a turn changed and their unified diff
+// (turn.diff).
+func (c *Client) TurnDiff(ctx context.Context, q contract.TurnDiff) (contract.TurnDiffReply, error) {
+	var r contract.TurnDiffReply
+	return r, c.Query(ctx, q, &r)
+}

@@ -84,6 +84,14 @@ const BucketCommandIDs = "peon_command_ids"
 // CommandIDTTL is how long BucketCommandIDs remembers a command id.
 const CommandIDTTL = 7 * 24 * time.Hour
 
+// BucketDiffs is the object store holding each turn's diff (a
+// TurnDiffReply as JSON) under DiffKey(thread, turn), written by the host
+// that ran the turn and read by the query service.
+const BucketDiffs = "peon_diffs"
+
+// DiffKey is the peon_diffs object name of one turn's diff.
+func DiffKey(threadID, turnID string) string { return threadID + "/" + turnID }
+
 // Read-model buckets (version 1 names; a rebuild writes <bucket>_v<N>).
 const (
 	BucketProjects = "peon_projects"

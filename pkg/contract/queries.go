@@ -20,6 +20,8 @@ const (
 	QueryThreadMessages = "thread.messages"
 	QueryEventsSince    = "events.since"
 	QueryStatus         = "status"
+	// Contract 1.1.
+	QueryTurnDiff = "turn.diff"
 )
 
 // QuerySubject is the subject a query is sent on.
@@ -79,6 +81,25 @@ type EventsSince struct {
 // StatusQuery asks how far each projection has folded.
 type StatusQuery struct {
 	MinSequence uint64 `json:"min_sequence,omitempty"`
+}
+
+// TurnDiff asks for what one turn changed: its files and unified diff,
+// as the host stored them when the turn ended.
+type TurnDiff struct {
+	ThreadID string `json:"thread_id" required:"true"`
+	TurnID   string `json:"turn_id" required:"true"`
+}
+
+// TurnDiffReply answers turn.diff: the files the turn changed against the
+// previous checkpoint and their unified diff. The diff is cut at the
+// host's limit (512 KiB by default) with Truncated set when it was; the
+// file list holds at most 2000 files, FilesTotal says how many changed.
+type TurnDiffReply struct {
+	TurnID     string              `json:"turn_id"`
+	Files      []domain.FileChange `json:"files"`
+	FilesTotal int                 `json:"files_total"`
+	Diff       string              `json:"diff"`
+	Truncated  bool                `json:"truncated"`
 }
 
 // ProjectReply answers project.get.
@@ -145,6 +166,7 @@ func (ThreadList) QueryName() string     { return QueryThreadList }
 func (ThreadMessages) QueryName() string { return QueryThreadMessages }
 func (EventsSince) QueryName() string    { return QueryEventsSince }
 func (StatusQuery) QueryName() string    { return QueryStatus }
+func (TurnDiff) QueryName() string       { return QueryTurnDiff }
 
 func (r ProjectGet) AtLeast() uint64     { return r.MinSequence }
 func (r ProjectList) AtLeast() uint64    { return r.MinSequence }
@@ -153,6 +175,10 @@ func (r ThreadList) AtLeast() uint64     { return r.MinSequence }
 func (r ThreadMessages) AtLeast() uint64 { return r.MinSequence }
 func (r EventsSince) AtLeast() uint64    { return r.MinSequence }
 func (r StatusQuery) AtLeast() uint64    { return r.MinSequence }
+
+// AtLeast is 0: a turn's diff is written by its host, not folded from the
+// stream, so there is no sequence to wait for.
+func (TurnDiff) AtLeast() uint64 { return 0 }
 
 // ScopeThread is the thread whose transcript the request reads.
 func (r ThreadMessages) ScopeThread() string { return r.ThreadID }

@@ -55,7 +55,7 @@ var Routes = []Route{
 		Params: []Param{{Name: "thread_id", In: "path", Required: true},
 			{Name: "after", In: "query", Integer: true, Description: "cursor: the next of the previous page (0: from the start)"},
 			{Name: "limit", In: "query", Integer: true, Description: "messages per page"}, minSequence}, Reply: "MessagesReply"},
-	{Method: "GET", Path: "/v1/threads/{thread_id}/turns/{turn_id}/diff", Summary: "A turn's changed files and unified diff", Query: "turn.diff",
+	{Method: "GET", Path: "/v1/threads/{thread_id}/turns/{turn_id}/diff", Summary: "A turn's changed files and unified diff", Query: contract.QueryTurnDiff,
 		Params: []Param{{Name: "thread_id", In: "path", Required: true}, {Name: "turn_id", In: "path", Required: true}}, Reply: "TurnDiffReply"},
 	{Method: "GET", Path: "/v1/events", Summary: "Every event, live, as Server-Sent Events (id = the event's sequence; resume with Last-Event-ID)", Stream: true,
 		Params: []Param{{Name: "after", In: "query", Integer: true, Description: "start after this sequence (0: from the first event); without it and without Last-Event-ID only new events are sent"}}},

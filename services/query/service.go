@@ -138,6 +138,7 @@ func (s *Service) Run(ctx context.Context) error {
 		contract.QueryThreadMessages: handle(s, readsTranscript, s.threadMessages),
 		contract.QueryEventsSince:    handle(s, readsStream, s.eventsSince),
 		contract.QueryStatus:         handle(s, readsStream, s.status),
+		contract.QueryTurnDiff:       handle(s, readsStream, s.turnDiff),
 	}
 	for token, h := range endpoints {
 		if err := g.AddEndpoint(strings.ReplaceAll(token, ".", "-"), h, micro.WithEndpointSubject(token)); err != nil {

@@ -175,6 +175,20 @@ func TestServicesWorkWithLeastPrivilege(t *testing.T) {
 	if len(msgs.Messages) != 2 || msgs.Messages[1].Text != "secure text" {
 		t.Fatalf("the stack did not work under least privilege: %+v", msgs)
 	}
+	// A turn's diff, stored as a host stores it, read through the query
+	// service under its own user.
+	diffs, err := ajs.ObjectStore(ctx, contract.BucketDiffs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := `{"turn_id":"` + tu.TurnID + `","files":[{"path":"a.go","kind":"added","additions":1,"deletions":0}],"diff":"+x\n","truncated":false}`
+	if _, err := diffs.PutString(ctx, contract.DiffKey(th.ThreadID, tu.TurnID), record); err != nil {
+		t.Fatal(err)
+	}
+	var diff contract.TurnDiffReply
+	if err := c.Query(ctx, contract.TurnDiff{ThreadID: th.ThreadID, TurnID: tu.TurnID}, &diff); err != nil || diff.Diff != "+x\n" {
+		t.Fatalf("turn.diff under least privilege: %+v, %v", diff, err)
+	}
 	for name, v := range map[string]*violations{"decider": &dv, "projector": &pv, "query": &qv, "ingest": &iv} {
 		if len(v.errs) > 0 {
 			t.Errorf("%s hit permission errors doing its job: %v", name, v.errs)
