@@ -10,6 +10,7 @@ type cli struct {
 	Projector      projectorCmd  `cmd:"" group:"run" help:"Fold events into the read-model buckets; 'projector rebuild' replays them into fresh ones."`
 	Query          queryCmd      `cmd:"" group:"run" help:"Serve queries (peon.query.>)."`
 	ProviderIngest ingestCmd     `cmd:"" name:"provider-ingest" group:"run" help:"Turn what agents report into commands."`
+	Host           hostCmd       `cmd:"" group:"run" help:"Run the coding agents of the projects of one host name."`
 	Simulate       simulateCmd   `cmd:"" group:"run" help:"Play simulated agents and users on a few threads."`
 	Health         healthCmd     `cmd:"" group:"run" help:"Exit 0 when an HTTP endpoint answers 200 (container health checks)."`
 	Cmd            sendCmd       `cmd:"" name:"cmd" group:"use" help:"Send a command: peon cmd project.create name=demo path=/tmp/demo."`

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,7 +18,9 @@ import (
 	"github.com/peonhq/peon/internal/embednats"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/simulator"
+	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
+	"github.com/peonhq/peon/services/host"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -30,6 +33,8 @@ const (
 	devDemoThreads = 3
 	devMaxMemoryMB = 256
 	devMaxStoreMB  = 4096
+	// devDefaultProvider answers every thread a newcomer creates.
+	devDefaultProvider = "simulator"
 )
 
 // devCmd runs everything in one process on an embedded NATS server. In one
@@ -46,6 +51,7 @@ type devCmd struct {
 	MaxStoreMB  int64        `name:"max-store-mb" default:"${dev_max_store_mb}" help:"JetStream file storage limit, MiB"`
 	Decider     deciderFlags `embed:""`
 	Ingest      ingestFlags  `embed:""`
+	Host        devHostFlags `embed:""`
 }
 
 // listenAddr splits --listen.
@@ -76,14 +82,23 @@ func (c *devCmd) check() []error {
 		errs = append(errs, fmt.Errorf("--max-store-mb %d must be at least 1", c.MaxStoreMB))
 	}
 	errs = append(errs, c.Decider.check()...)
+	_, hostErrs := c.hostConfig()
+	errs = append(errs, hostErrs...)
 	return append(errs, c.Ingest.check()...)
+}
+
+// hostConfig is the in-process host's: name local, the dev providers.
+func (c *devCmd) hostConfig() (host.Config, []error) {
+	f := c.Host.hostFlags()
+	specs, errs := devProviders(f, exec.LookPath)
+	return f.config(domain.DefaultHost, c.Inst.Instance, specs), append(errs, f.check(domain.DefaultHost, specs)...)
 }
 
 func (c *devCmd) Run(ctx context.Context, env *environment) error {
 	if err := problems(c.check()...); err != nil {
 		return err
 	}
-	host, port, _ := c.listenAddr()
+	listenHost, port, _ := c.listenAddr()
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -97,7 +112,7 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 	}
 	defer unlock()
 	log := c.Log.logger(env)
-	srv, err := embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: c.DataDir, Name: "peon-dev",
+	srv, err := embednats.Start(embednats.Config{Host: listenHost, Port: port, StoreDir: c.DataDir, Name: "peon-dev",
 		SyncAlways: c.SyncAlways, MaxMemory: c.MaxMemoryMB << 20, MaxStore: c.MaxStoreMB << 20})
 	if err != nil {
 		return err
@@ -160,6 +175,10 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		}},
 		{"provider-ingest", "peon-provider-ingest", func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return ingest.New(nc, c.Ingest.config(instance), l)
+		}},
+		{"host", host.ServiceName, func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			cfg, _ := c.hostConfig() // checked above
+			return host.New(nc, cfg, l)
 		}},
 	} {
 		if err := start(s.role, s.name, s.build); err != nil {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -148,7 +150,9 @@ func TestDevEndToEnd(t *testing.T) {
 	env := at(url)
 	r := runners[1]
 	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=e2e", "path=/e2e"}, env: env})
-	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "title=e2e"}, env: env})
+	// provider=external: this test plays the agent (the dev host's
+	// simulator answers threads that name no provider).
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "title=e2e", "provider=external"}, env: env})
 	tu := send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
 	s := peontest.Connect(t, url)
 	for i, word := range strings.Fields("streamed by the agent") {
@@ -183,6 +187,47 @@ func TestDevEndToEnd(t *testing.T) {
 	}
 	if got := binary(t, invocation{args: []string{"status"}, env: env}); got.code != 0 {
 		t.Errorf("status after restart: %s", got)
+	}
+	dev.stop(t)
+}
+
+// TestDevHostRunsAgents: `peon dev` answers a new thread with the
+// simulator, and runs a script given with --provider in the project's git
+// repository: the file it edits is there, its output is the transcript.
+func TestDevHostRunsAgents(t *testing.T) {
+	repo := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"config", "user.email", "t@example.com"}, {"config", "user.name", "t"}, {"commit", "-q", "--allow-empty", "-m", "init"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	agent := filepath.Join(t.TempDir(), "agent.sh")
+	if err := os.WriteFile(agent, []byte("#!/bin/sh\nprompt=$(cat)\necho \"$prompt\" > TODO\necho \"wrote TODO\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", t.TempDir(), "--provider", "script=exec:"+agent)
+	env := at(bannerURL.FindStringSubmatch(dev.waitBanner(t))[1])
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=repo", "path=" + repo}, env: env})
+	show := func(thread string) func() string {
+		return func() string { return binary(t, invocation{args: []string{"thread", "show", thread}, env: env}).out }
+	}
+
+	sim := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "runtime_mode=full-access"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + sim.ThreadID, "text=hello"}, env: env})
+	waitOutput(t, show(sim.ThreadID), "status Idle")
+	if out := show(sim.ThreadID)(); !strings.Contains(out, "failing test") {
+		t.Errorf("the simulator did not answer:\n%s", out)
+	}
+
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "provider=script"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=buy milk"}, env: env})
+	waitOutput(t, show(th.ThreadID), "status Idle")
+	if out := show(th.ThreadID)(); !strings.Contains(out, "wrote TODO") {
+		t.Errorf("the script's output is not the transcript:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(repo, "TODO")); err != nil || string(b) != "buy milk\n" {
+		t.Errorf("TODO = %q (%v)", b, err)
 	}
 	dev.stop(t)
 }
