@@ -229,5 +229,10 @@ func TestDevHostRunsAgents(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(repo, "TODO")); err != nil || string(b) != "buy milk\n" {
 		t.Errorf("TODO = %q (%v)", b, err)
 	}
+	status := binary(t, invocation{args: []string{"status"}, env: env}).out
+	// claude and codex are among the providers when they are on PATH.
+	if !regexp.MustCompile(`(?m)^local\s+\S+\s+active\s+\S*script,simulator\S* \(simulator\)\s+0$`).MatchString(status) {
+		t.Errorf("peon status does not show the host:\n%s", status)
+	}
 	dev.stop(t)
 }

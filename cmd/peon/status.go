@@ -39,9 +39,11 @@ type statusReport struct {
 	// Reply holds the status reply's other top-level fields, if any.
 	Reply    map[string]any           `json:"reply,omitempty"`
 	Services map[string]serviceStatus `json:"services"`
-	version  int
-	layout   []readmodel.Projection
-	maxLag   uint64
+	// Hosts are the host instances, active or standing by, and the turns they run.
+	Hosts   []hostStatus `json:"hosts"`
+	version int
+	layout  []readmodel.Projection
+	maxLag  uint64
 }
 
 type streamStatus struct {
@@ -163,6 +165,7 @@ func gatherStatus(ctx context.Context, nc *nats.Conn, cl *client.Client, maxLag 
 	}
 	r.Problems = append(r.Problems, replyProblems(r.Reply)...)
 	r.Services = discover(nc)
+	r.Hosts = discoverHosts(nc)
 	for _, name := range requiredServices {
 		if r.Services[name].Instances == 0 {
 			problem("no %s instance answers", name)
