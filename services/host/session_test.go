@@ -17,16 +17,15 @@ const fakeSession = "6f1c1b52-0d5e-4a3e-9a57-3f1c2d4e5a60"
 func TestNextTurnResumesTheSession(t *testing.T) {
 	s := stack(t)
 	fake := fakeClaude(t)
-	spec, err := host.ParseProvider("cc=claude:env FAKECLAUDE_SCENARIO=resume " + fake)
+	// The fake fails unless a resume names exactly the session it reported.
+	wrapper := script(t, `for a; do case "$a" in --resume=*) export FAKECLAUDE_EXPECT_RESUME=`+fakeSession+`;; esac; done
+FAKECLAUDE_SCENARIO=resume exec `+fake+` "$@"
+`)
+	spec, err := host.ParseProvider("cc=claude:" + wrapper)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The fake fails unless it resumes exactly the session it expects.
-	resuming, err := host.ParseProvider("resuming=claude:env FAKECLAUDE_SCENARIO=resume FAKECLAUDE_EXPECT_RESUME=" + fakeSession + " " + fake)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := startHost(t, s, host.Config{Name: "box", Providers: []host.ProviderSpec{spec, resuming}, DefaultProvider: "cc"})
+	h := startHost(t, s, host.Config{Name: "box", Providers: []host.ProviderSpec{spec}, DefaultProvider: "cc"})
 	waitActive(t, h)
 	p := s.Send(t, domain.CreateProject{Name: "p", Path: gitRepo(t), Host: "box"}).ProjectID
 	th := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
@@ -35,7 +34,7 @@ func TestNextTurnResumesTheSession(t *testing.T) {
 	if got := transcript(t, s, th, u1); got != "New session." || st.Session == nil || st.Session.SessionID != fakeSession {
 		t.Fatalf("first turn %q, session %+v", got, st.Session)
 	}
-	u2 := startTurnOn(t, s, th, "resuming", "two")
+	u2 := s.Send(t, domain.StartTurn{ThreadID: th, Text: "two"}).TurnID
 	if st := idleAfter(t, s, th, 2); st.Turns[1].Status != domain.TurnStatusCompleted {
 		t.Fatalf("second turn %s: %s", st.Turns[1].Status, st.Turns[1].Error)
 	}

@@ -55,6 +55,10 @@ func (s *state) apply(e domain.Event) {
 	case domain.ThreadConfigured:
 		if t, ok := s.threads[e.ThreadID]; ok {
 			if e.Provider != nil {
+				if *e.Provider != t.provider {
+					// Another agent cannot resume this one's session.
+					t.sessionID = ""
+				}
 				t.provider = *e.Provider
 			}
 			if e.Model != nil {
