@@ -23,27 +23,12 @@ import (
 )
 
 // ServiceName is the micro service every host instance registers.
-const ServiceName = "peon-host"
+const ServiceName = contract.HostService
 
 // LostTurnError is the message of the error a host records for a turn
 // that was running on an instance that is gone.
 const LostTurnError = "the host stopped while this turn ran (a restart, a crash or a handover to a standby); " +
 	"the agent is gone — send the message again"
-
-// Session is a turn a host is running, as its status shows it.
-type Session struct {
-	ProjectID string `json:"project_id"`
-	ThreadID  string `json:"thread_id"`
-	TurnID    string `json:"turn_id"`
-	Provider  string `json:"provider"`
-}
-
-// Status is what a host instance reports (its micro stats data).
-type Status struct {
-	Host     string    `json:"host"`
-	Active   bool      `json:"active"`
-	Sessions []Session `json:"sessions"`
-}
 
 // Service is one host instance.
 type Service struct {
@@ -95,12 +80,12 @@ func (s *Service) Ready() <-chan struct{} { return s.ready.Done() }
 func (s *Service) Active() bool { return s.active.Load() }
 
 // Status reports whether the instance is active and the turns it runs.
-func (s *Service) Status() Status {
+func (s *Service) Status() contract.HostStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Status{Host: s.cfg.Name, Active: s.active.Load(), Sessions: []Session{}}
+	st := contract.HostStatus{Host: s.cfg.Name, Active: s.active.Load(), Sessions: []contract.HostSession{}}
 	for _, r := range s.running {
-		st.Sessions = append(st.Sessions, Session{ProjectID: r.info.ProjectID, ThreadID: r.info.ThreadID, TurnID: r.info.TurnID, Provider: r.provider})
+		st.Sessions = append(st.Sessions, contract.HostSession{ProjectID: r.info.ProjectID, ThreadID: r.info.ThreadID, TurnID: r.info.TurnID, Provider: r.provider})
 	}
 	sort.Slice(st.Sessions, func(i, j int) bool { return st.Sessions[i].ThreadID < st.Sessions[j].ThreadID })
 	return st
@@ -181,7 +166,7 @@ func (s *Service) Run(ctx context.Context) error {
 	// is active and what it runs.
 	if err := svc.AddEndpoint("status", micro.HandlerFunc(func(r micro.Request) {
 		_ = r.RespondJSON(s.Status())
-	}), micro.WithEndpointSubject("peon.host."+s.cfg.Name+"."+nuid.Next()+".status")); err != nil {
+	}), micro.WithEndpointSubject(contract.HostStatusSubject(s.cfg.Name, nuid.Next()))); err != nil {
 		return err
 	}
 

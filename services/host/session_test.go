@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,5 +69,10 @@ func TestSimulatorAndRegistration(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no %s instance with host local and its providers", host.ServiceName)
+	}
+	hosts := sysstatus.DiscoverHosts(ctx, s.NC)
+	if len(hosts) != 1 || hosts[0].Host != "local" || !hosts[0].Active || hosts[0].DefaultProvider != "simulator" ||
+		strings.Join(hosts[0].Providers, ",") != "external,simulator" {
+		t.Errorf("hosts = %+v", hosts)
 	}
 }
