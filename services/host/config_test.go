@@ -47,3 +47,26 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// Any flag value parses to a valid spec or a clear error, never a panic;
+// a parsed spec prints as a flag that parses back to the same name and kind.
+func FuzzParseProvider(f *testing.F) {
+	for _, s := range []string{"cc=claude", "s=exec:sh -c 'echo hi'", "x=exec:\"unclosed", "=", "a=b:c", "s=exec:$HOME/x ${A:-b} ~/y"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		spec, err := host.ParseProvider(s)
+		if err != nil {
+			return
+		}
+		if spec.Name == "" || spec.Kind == "" || (spec.Kind == host.KindExec && len(spec.Argv) == 0) {
+			t.Fatalf("accepted %q as %+v", s, spec)
+		}
+		cfg := host.Config{Name: "h", Providers: []host.ProviderSpec{spec}}
+		if spec.Name != host.External || spec.Kind == host.KindExternal {
+			if err := cfg.Validate(); err != nil {
+				t.Fatalf("parsed %q to %+v, which does not validate: %v", s, spec, err)
+			}
+		}
+	})
+}

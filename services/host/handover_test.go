@@ -105,3 +105,31 @@ func TestStandbyTakesOver(t *testing.T) {
 		t.Error("two instances active at once")
 	}
 }
+
+// The active instance vanishes mid-turn without a word (its connection
+// drops: no lease release, no last event): the standby takes over once
+// the lease has gone stale, ends the orphaned turn with a retryable error
+// and serves the next turn.
+func TestStandbyTakesOverFromADeadInstance(t *testing.T) {
+	s := stack(t)
+	repo := gitRepo(t)
+	specs := hangThenAnswer(t)
+	a := startHost(t, s, host.Config{Name: "box", Instance: "a", Providers: specs, DefaultProvider: "hang"})
+	waitActive(t, a)
+	b := startHost(t, s, host.Config{Name: "box", Instance: "b", Providers: specs, DefaultProvider: "hang"})
+	p := s.Send(t, domain.CreateProject{Name: "p", Path: repo, Host: "box"}).ProjectID
+	th := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
+	u := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
+	waitThread(t, s, th, "the agent's output", func(*domain.ThreadState) bool { return transcript(t, s, th, u) != "" })
+	a.nc.Close()
+	waitActive(t, b)
+	st := idleAfter(t, s, th, 1)
+	if st.Status != domain.StatusError || !strings.Contains(st.Turns[0].Error, "host stopped") {
+		t.Fatalf("the dead instance's turn: thread %s, error %q", st.Status, st.Turns[0].Error)
+	}
+	eventually(t, "the dead instance to stand down", func() bool { return !a.svc.Active() })
+	u2 := startTurnOn(t, s, th, "script", "next")
+	if st = idleAfter(t, s, th, 2); st.Turns[1].Status != domain.TurnStatusCompleted || transcript(t, s, th, u2) != "answer: next\n" {
+		t.Fatalf("after the takeover: %s (%s)", st.Turns[1].Status, st.Turns[1].Error)
+	}
+}

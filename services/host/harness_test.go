@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
@@ -34,6 +35,7 @@ func stack(t *testing.T) *peontest.Stack {
 // instance is a running host instance.
 type instance struct {
 	svc  *host.Service
+	nc   *nats.Conn
 	stop func()
 }
 
@@ -58,7 +60,7 @@ func startHost(t *testing.T, s *peontest.Stack, cfg host.Config) instance {
 	case <-time.After(20 * time.Second):
 		t.Fatal("host never ready")
 	}
-	return instance{svc: svc, stop: stop}
+	return instance{svc: svc, nc: nc, stop: stop}
 }
 
 func waitActive(t *testing.T, in instance) {

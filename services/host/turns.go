@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"strconv"
 	"sync"
 	"time"
@@ -50,6 +51,9 @@ func (p publisher) publish(ctx context.Context, threadID, turnID, eventID string
 	for {
 		if _, err = p.js.PublishMsg(ctx, m); err == nil {
 			return nil
+		}
+		if errors.Is(err, nats.ErrConnectionClosed) {
+			return err // for good: the next active instance ends the turn
 		}
 		select {
 		case <-ctx.Done():
