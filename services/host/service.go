@@ -177,7 +177,12 @@ func (s *Service) Run(ctx context.Context) error {
 	leaseDone := make(chan struct{})
 	go func() {
 		defer close(leaseDone)
-		l.run(leaseCtx, func(held bool) { leaseChanges <- held })
+		l.run(leaseCtx, func(held bool) {
+			select {
+			case leaseChanges <- held:
+			case <-leaseCtx.Done(): // stopping: nobody reads any more
+			}
+		})
 	}()
 
 	pubCtx, stopPublishing := context.WithCancel(context.WithoutCancel(ctx))
@@ -319,7 +324,7 @@ func (s *Service) handle(lp *loop, m jetstream.Msg) {
 		if r := s.runningTurn(e.ThreadID, e.TurnID); r != nil {
 			r.interrupt()
 		}
-	case domain.TurnCompleted, domain.TurnFailed, domain.ThreadDeleted:
+	case domain.TurnCompleted, domain.TurnFailed:
 		// The turn ended in the domain (its terminal event, or an error
 		// recorded by someone else): the agent has nothing more to say.
 		if te, ok := e.(domain.ThreadEvent); ok {
@@ -329,6 +334,13 @@ func (s *Service) handle(lp *loop, m jetstream.Msg) {
 			if r != nil && (t == nil || t.activeTurn != r.info.TurnID) && !r.terminated() {
 				r.interrupt()
 			}
+		}
+	case domain.ThreadDeleted:
+		s.mu.Lock()
+		r := s.running[e.ThreadID]
+		s.mu.Unlock()
+		if r != nil {
+			r.interrupt()
 		}
 	case domain.ProjectDeleted:
 		s.mu.Lock()
@@ -376,7 +388,8 @@ func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarte
 		return
 	}
 	s.mu.Lock()
-	if old := s.running[t.id]; old != nil {
+	old := s.running[t.id]
+	if old != nil {
 		old.interrupt() // ended in the domain already: a new turn has started
 	}
 	s.running[t.id] = r
@@ -398,6 +411,14 @@ func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarte
 			s.mu.Unlock()
 			close(r.done)
 		}()
+		if old != nil {
+			// The previous turn's agent is still going away (an
+			// interrupt's grace period): its AfterTurn comes first.
+			select {
+			case <-old.done:
+			case <-agentCtx.Done():
+			}
+		}
 		s.play(agentCtx, r, prov, req)
 	}()
 }

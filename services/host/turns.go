@@ -73,6 +73,10 @@ type running struct {
 	pubCtx   context.Context
 	onError  func(error)
 
+	// pubMu keeps the turn's events in order while one is published;
+	// mu guards the state below and is never held while publishing, so
+	// the host's event loop can always interrupt.
+	pubMu       sync.Mutex
 	mu          sync.Mutex
 	turn        agent.Turn
 	n           int  // events published
@@ -83,9 +87,13 @@ type running struct {
 
 // emit publishes what the agent reports, numbered in order.
 func (r *running) emit(e domain.ProviderEvent) {
+	// The agent's output waits while an event is published, which is the
+	// backpressure it should get.
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.ended || r.interrupted {
+		r.mu.Unlock()
 		return
 	}
 	if s, ok := e.(domain.SessionStarted); ok && s.Host == "" {
@@ -97,9 +105,9 @@ func (r *running) emit(e domain.ProviderEvent) {
 		r.ended = true
 	}
 	r.n++
-	// Publishing under the lock keeps the events in order; the agent's
-	// output waits meanwhile, which is the backpressure it should get.
-	if err := r.pub.publish(r.pubCtx, r.info.ThreadID, r.info.TurnID, EventID(r.info.TurnID, strconv.Itoa(r.n)), e); err != nil {
+	id := EventID(r.info.TurnID, strconv.Itoa(r.n))
+	r.mu.Unlock()
+	if err := r.pub.publish(r.pubCtx, r.info.ThreadID, r.info.TurnID, id, e); err != nil {
 		r.onError(err)
 	}
 }
