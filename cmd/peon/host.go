@@ -101,5 +101,5 @@ type devHostFlags struct {
 }
 
 func (f devHostFlags) hostFlags() hostFlags {
-	return hostFlags{Provider: f.Provider, DefaultProvider: f.DefaultProvider, IdleTimeout: f.IdleTimeout}
+	return hostFlags(f) // the same fields; only the defaults in the tags differ
 }
