@@ -18,6 +18,7 @@
 // its lease; a standby takes the lease once it has not changed for the
 // lease TTL (compare-and-set on the key's revision, so two standbys cannot
 // both win) and, on taking it, ends with a retryable error every turn of
-// its projects the stream still shows running: those belong to an
-// instance that is gone. A restarted host does the same on start.
+// its projects the stream still shows running (but those of provider
+// external, which an outside adapter plays): they belong to an instance
+// that is gone. A restarted host does the same on start.
 package host

@@ -76,18 +76,22 @@ func TestFailuresEndTheTurn(t *testing.T) {
 	}
 }
 
-// Provider external runs nothing: an outside adapter answers.
+// Provider external runs nothing: an outside adapter answers, and a host
+// restarted meanwhile leaves the adapter's turn alone.
 func TestExternalRunsNothing(t *testing.T) {
 	s := stack(t)
-	h := startHost(t, s, host.Config{Name: "box"})
+	h := startHost(t, s, host.Config{Name: "box", Instance: "first"})
 	waitActive(t, h)
 	p := s.Send(t, domain.CreateProject{Name: "p", Path: t.TempDir(), Host: "box"}).ProjectID
 	th := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
 	u := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
+	h.stop()
+	h = startHost(t, s, host.Config{Name: "box", Instance: "second"})
+	waitActive(t, h)
 	time.Sleep(300 * time.Millisecond) // nothing may happen; a later event must still be the first
 	s.Publish(t, th, u, "ext-1", domain.TurnComplete{StopReason: domain.StopEndTurn})
 	if st := idleAfter(t, s, th, 1); st.Turns[0].Status != domain.TurnStatusCompleted || transcript(t, s, th, u) != "" {
-		t.Errorf("external turn: %s, transcript %q", st.Turns[0].Status, transcript(t, s, th, u))
+		t.Errorf("external turn: %s (%s), transcript %q", st.Turns[0].Status, st.Turns[0].Error, transcript(t, s, th, u))
 	}
 }
 

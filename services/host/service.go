@@ -271,8 +271,8 @@ func (s *Service) maybeActivate(lp *loop) {
 		if t.activeTurn == "" {
 			continue
 		}
-		if _, ok := lp.st.serves(s.cfg.Name, t); !ok {
-			continue
+		if _, ok := lp.st.serves(s.cfg.Name, t); !ok || s.providerOf(t) == External {
+			continue // not ours, or an outside adapter's to finish
 		}
 		s.mu.Lock()
 		r := s.running[t.id]
@@ -369,12 +369,17 @@ func (s *Service) runningTurn(threadID, turnID string) *running {
 	return nil
 }
 
+// providerOf is the provider that plays a thread's turns.
+func (s *Service) providerOf(t *thread) string {
+	if t.provider != "" {
+		return t.provider
+	}
+	return s.cfg.DefaultProvider
+}
+
 // startTurn plays a turn with the thread's provider.
 func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarted) {
-	name := t.provider
-	if name == "" {
-		name = s.cfg.DefaultProvider
-	}
+	name := s.providerOf(t)
 	if name == External {
 		return // an outside adapter plays it
 	}
