@@ -44,3 +44,27 @@ func TestExecTurnEditsTheRepository(t *testing.T) {
 		t.Errorf("workspace calls = %q, want %q", got, want)
 	}
 }
+
+// The workspace hears of every turn of the host's projects, whoever plays
+// it: an outside adapter's (after the turn has ended in the stream) and
+// one whose provider the host does not have.
+func TestWorkspaceHearsOfEveryTurn(t *testing.T) {
+	s := stack(t)
+	ws := &recordingWorkspace{}
+	h := startHost(t, s, host.Config{Name: "box", Workspace: ws})
+	waitActive(t, h)
+	p := s.Send(t, domain.CreateProject{Name: "p", Path: t.TempDir(), Host: "box"}).ProjectID
+	th := s.Send(t, domain.CreateThread{ProjectID: p}).ThreadID
+	u1 := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
+	eventually(t, "BeforeTurn", func() bool { return len(ws.list()) == 1 })
+	s.Publish(t, th, u1, "ext-1", domain.TurnComplete{StopReason: domain.StopEndTurn})
+	idleAfter(t, s, th, 1)
+	ghost := "ghost"
+	s.Send(t, domain.ConfigureThread{ThreadID: th, Provider: &ghost})
+	u2 := s.Send(t, domain.StartTurn{ThreadID: th, Text: "again"}).TurnID
+	if st := idleAfter(t, s, th, 2); st.Turns[1].Status != domain.TurnStatusFailed {
+		t.Fatalf("unknown provider: turn %s", st.Turns[1].Status)
+	}
+	want := []string{"before " + u1 + " first=true", "after " + u1, "before " + u2 + " first=false", "after " + u2}
+	eventually(t, "the hooks", func() bool { return strings.Join(ws.list(), "|") == strings.Join(want, "|") })
+}

@@ -85,6 +85,9 @@ func (s *Service) Status() contract.HostStatus {
 	defer s.mu.Unlock()
 	st := contract.HostStatus{Host: s.cfg.Name, Active: s.active.Load(), Sessions: []contract.HostSession{}}
 	for _, r := range s.running {
+		if r.provider == External {
+			continue // an outside adapter runs it
+		}
 		st.Sessions = append(st.Sessions, contract.HostSession{ProjectID: r.info.ProjectID, ThreadID: r.info.ThreadID, TurnID: r.info.TurnID, Provider: r.provider})
 	}
 	sort.Slice(st.Sessions, func(i, j int) bool { return st.Sessions[i].ThreadID < st.Sessions[j].ThreadID })
@@ -323,6 +326,7 @@ func (s *Service) handle(lp *loop, m jetstream.Msg) {
 	case domain.TurnInterrupted:
 		if r := s.runningTurn(e.ThreadID, e.TurnID); r != nil {
 			r.interrupt()
+			r.turnEnded()
 		}
 	case domain.TurnCompleted, domain.TurnFailed:
 		// The turn ended in the domain (its terminal event, or an error
@@ -331,8 +335,11 @@ func (s *Service) handle(lp *loop, m jetstream.Msg) {
 			s.mu.Lock()
 			r := s.running[te.EventThreadID()]
 			s.mu.Unlock()
-			if r != nil && (t == nil || t.activeTurn != r.info.TurnID) && !r.terminated() {
-				r.interrupt()
+			if r != nil && (t == nil || t.activeTurn != r.info.TurnID) {
+				if !r.terminated() {
+					r.interrupt()
+				}
+				r.turnEnded()
 			}
 		}
 	case domain.ThreadDeleted:
@@ -341,6 +348,7 @@ func (s *Service) handle(lp *loop, m jetstream.Msg) {
 		s.mu.Unlock()
 		if r != nil {
 			r.interrupt()
+			r.turnEnded()
 		}
 	case domain.ProjectDeleted:
 		s.mu.Lock()
@@ -377,21 +385,14 @@ func (s *Service) providerOf(t *thread) string {
 	return s.cfg.DefaultProvider
 }
 
-// startTurn plays a turn with the thread's provider.
+// startTurn plays a turn with the thread's provider. Every turn, whoever
+// plays it, goes through play, so the workspace hears of each one.
 func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarted) {
 	name := s.providerOf(t)
-	if name == External {
-		return // an outside adapter plays it
-	}
 	info := TurnInfo{ProjectID: t.projectID, ThreadID: t.id, TurnID: e.TurnID, Dir: p.path, First: t.turns == 1}
 	r := &running{info: info, provider: name, pub: s.pub, pubCtx: lp.pubCtx, done: make(chan struct{}),
-		onError: func(err error) { s.log.Warn("turn", "thread", t.id, "turn", e.TurnID, "err", err) }}
-	prov, ok := s.providers[name]
-	if !ok {
-		r.fail(fmt.Sprintf("host %s has no provider %q (it has: %s); configure the thread with one of those",
-			s.cfg.Name, name, strings.Join(providerNames(s.cfg.Providers), ", ")), false)
-		return
-	}
+		endedInDomain: make(chan struct{}),
+		onError:       func(err error) { s.log.Warn("turn", "thread", t.id, "turn", e.TurnID, "err", err) }}
 	s.mu.Lock()
 	old := s.running[t.id]
 	if old != nil {
@@ -424,25 +425,44 @@ func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarte
 			case <-agentCtx.Done():
 			}
 		}
-		s.play(agentCtx, r, prov, req)
+		s.play(agentCtx, r, req)
 	}()
 }
 
-// play runs one turn to its end, with the workspace told before and after.
-func (s *Service) play(ctx context.Context, r *running, prov agent.Provider, req agent.TurnRequest) {
+// play runs one turn to its end, with the workspace told before and after:
+// an agent of the host's, an outside adapter's turn (provider external:
+// play waits for the turn to end in the domain), or an unknown provider
+// (the turn fails at once).
+func (s *Service) play(ctx context.Context, r *running, req agent.TurnRequest) {
 	ws := s.cfg.Workspace
 	if ws != nil {
 		if err := ws.BeforeTurn(r.pubCtx, r.info); err != nil {
 			s.log.Warn("workspace before the turn", "thread", r.info.ThreadID, "turn", r.info.TurnID, "err", err)
 		}
 	}
-	defer func() {
+	after := func() {
 		if ws != nil {
 			if err := ws.AfterTurn(r.pubCtx, r.info); err != nil {
 				s.log.Warn("workspace after the turn", "thread", r.info.ThreadID, "turn", r.info.TurnID, "err", err)
 			}
 		}
-	}()
+	}
+	if r.provider == External {
+		select {
+		case <-r.endedInDomain:
+			after()
+		case <-ctx.Done():
+			// Stopping: the turn goes on without this host.
+		}
+		return
+	}
+	defer after()
+	prov, ok := s.providers[r.provider]
+	if !ok {
+		r.fail(fmt.Sprintf("host %s has no provider %q (it has: %s); configure the thread with one of those",
+			s.cfg.Name, r.provider, strings.Join(providerNames(s.cfg.Providers), ", ")), false)
+		return
+	}
 	turn, err := prov.Start(ctx, req, r.emit)
 	if err != nil {
 		r.fail(fmt.Sprintf("provider %s could not start: %v", r.provider, err), false)

@@ -83,7 +83,13 @@ type running struct {
 	ended       bool // the terminal event is out
 	interrupted bool // the turn ended in the domain: publish nothing more
 	done        chan struct{}
+	// endedInDomain is closed once the stream shows the turn ended (what
+	// an external turn waits for).
+	endedInDomain chan struct{}
+	endedOnce     sync.Once
 }
+
+func (r *running) turnEnded() { r.endedOnce.Do(func() { close(r.endedInDomain) }) }
 
 // emit publishes what the agent reports, numbered in order.
 func (r *running) emit(e domain.ProviderEvent) {
