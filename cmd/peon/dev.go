@@ -217,14 +217,15 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		}
 		return err
 	}
-	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir))
+	hostCfg, _ := c.hostConfig()
+	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir, hostCfg))
 	return g.Wait()
 }
 
 // devBanner is what a newcomer reads once everything serves: where it
 // runs and what to type, with the -s flag when the server is not where
 // the client looks by default.
-func devBanner(url, dataDir string) string {
+func devBanner(url, dataDir string, h host.Config) string {
 	peon := selfCommand()
 	server := ""
 	if url != nats.DefaultURL {
@@ -236,9 +237,10 @@ func devBanner(url, dataDir string) string {
     %s cmd project.create%s name=demo path=/tmp/demo
     %s projects%s
     %s events tail%s
+  Host %s answers threads with %s (providers: %s; thread.create provider=NAME picks one).
   Ctrl-C stops it; run it again to resume with the same state.
 
-`, url, dataDir, peon, server, peon, server, peon, server)
+`, url, dataDir, peon, server, peon, server, peon, server, h.Name, h.DefaultProvider, strings.Join(providerList(h.Providers), ", "))
 }
 
 // selfCommand is how the user ran this binary: "go run ./cmd/peon" from a
@@ -248,4 +250,16 @@ func selfCommand() string {
 		return "go run ./cmd/peon"
 	}
 	return filepath.Base(os.Args[0])
+}
+
+// providerList names the host's providers, external included.
+func providerList(specs []host.ProviderSpec) []string {
+	names := []string{host.External}
+	for _, p := range specs {
+		if p.Name != host.External {
+			names = append(names, p.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
