@@ -17,8 +17,8 @@ import (
 // whole TTL, by writing with the revision it saw as the expected one, so
 // of several standbys exactly one wins. The holder gives the lease up
 // when a renewal has failed for half the TTL — before any standby can
-// take it — and deletes the key when it stops, so a standby takes over at
-// once.
+// take it — and deletes the key when it stops, so a standby takes it at
+// its next check.
 type lease struct {
 	kv    jetstream.KeyValue
 	key   string
