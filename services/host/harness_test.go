@@ -79,17 +79,24 @@ func eventually(t *testing.T, what string, ok func() bool) {
 	}
 }
 
-// waitThread polls the thread until ok holds.
+// waitThread polls the thread until ok holds. It lists threads rather
+// than getting one: a thread not projected yet is then absent, not an
+// error reply.
 func waitThread(t *testing.T, s *peontest.Stack, thread string, what string, ok func(*domain.ThreadState) bool) *domain.ThreadState {
 	t.Helper()
 	var last *domain.ThreadState
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var r contract.ThreadReply
-		if err := s.Client.Query(context.Background(), contract.ThreadGet{ThreadID: thread}, &r); err == nil && r.Thread != nil {
-			last = r.Thread
-			if ok(r.Thread) {
-				return r.Thread
+		var r contract.ThreadsReply
+		if err := s.Client.Query(context.Background(), contract.ThreadList{}, &r); err == nil {
+			for _, th := range r.Threads {
+				if th.ID != thread {
+					continue
+				}
+				last = th
+				if ok(th) {
+					return th
+				}
 			}
 		}
 		if time.Now().After(deadline) {
