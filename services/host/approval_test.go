@@ -67,3 +67,51 @@ func TestApprovalReachesTheAgent(t *testing.T) {
 		}
 	}
 }
+
+// Codex asks twice (a command, then a patch): each request becomes a
+// pending action, and the answer the user gives is the one Codex gets.
+func TestCodexApprovals(t *testing.T) {
+	s := stack(t)
+	repo := gitRepo(t)
+	fake := filepath.Join(t.TempDir(), "codex")
+	if out, err := exec.Command("go", "build", "-o", fake, "../../internal/agent/codex/testdata/fakecodex").CombinedOutput(); err != nil {
+		t.Fatalf("building the fake codex: %v\n%s", err, out)
+	}
+	var specs []host.ProviderSpec
+	for _, d := range []string{"accept", "decline"} {
+		spec, err := host.ParseProvider("cx-" + d + "=codex:env FAKECODEX_SCENARIO=approval FAKECODEX_DECISION=" + d + " CODEX_HOME=" + t.TempDir() + " " + fake)
+		if err != nil {
+			t.Fatal(err)
+		}
+		specs = append(specs, spec)
+	}
+	h := startHost(t, s, host.Config{Name: "box", Providers: specs})
+	waitActive(t, h)
+	p := s.Send(t, domain.CreateProject{Name: "p", Path: repo, Host: "box"}).ProjectID
+	for _, approve := range []bool{true, false} {
+		provider := "cx-decline"
+		if approve {
+			provider = "cx-accept"
+		}
+		th := s.Send(t, domain.CreateThread{ProjectID: p, Provider: provider}).ThreadID
+		s.Send(t, domain.StartTurn{ThreadID: th, Text: "clean up"})
+		for n := 1; n <= 2; n++ {
+			st := waitThread(t, s, th, "a permission request", func(th *domain.ThreadState) bool {
+				return th.Status == domain.StatusAwaitingApproval && len(th.PendingActions) == n
+			})
+			req := st.PendingActions[n-1].RequestID
+			if approve {
+				s.Send(t, domain.ApprovePendingAction{ThreadID: th, RequestID: req})
+			} else {
+				s.Send(t, domain.RejectPendingAction{ThreadID: th, RequestID: req, Reason: "no"})
+			}
+		}
+		st := idleAfter(t, s, th, 1)
+		if st.Turns[0].Status != domain.TurnStatusCompleted {
+			t.Fatalf("%s: turn %s (%s)", provider, st.Turns[0].Status, st.Turns[0].Error)
+		}
+		if st.Session == nil || st.Session.Host != "box" {
+			t.Errorf("%s: session %+v", provider, st.Session)
+		}
+	}
+}
