@@ -391,8 +391,8 @@ func (s *Service) startTurn(lp *loop, t *thread, p *project, e domain.TurnStarte
 	name := s.providerOf(t)
 	info := TurnInfo{ProjectID: t.projectID, ThreadID: t.id, TurnID: e.TurnID, Dir: p.path, First: t.turns == 1}
 	r := &running{info: info, provider: name, pub: s.pub, pubCtx: lp.pubCtx, done: make(chan struct{}),
-		endedInDomain: make(chan struct{}),
-		onError:       func(err error) { s.log.Warn("turn", "thread", t.id, "turn", e.TurnID, "err", err) }}
+		endedInDomain: make(chan struct{}), background: &s.turns,
+		onError: func(err error) { s.log.Warn("turn", "thread", t.id, "turn", e.TurnID, "err", err) }}
 	s.mu.Lock()
 	old := s.running[t.id]
 	if old != nil {

@@ -72,6 +72,8 @@ type running struct {
 	pub      publisher
 	pubCtx   context.Context
 	onError  func(error)
+	// background counts the goroutines Run waits for before it returns.
+	background *sync.WaitGroup
 
 	// pubMu keeps the turn's events in order while one is published;
 	// mu guards the state below and is never held while publishing, so
@@ -158,7 +160,9 @@ func (r *running) respond(e domain.PendingActionResolved) {
 	if !d.Allow && d.Reason == "" && e.Resolution == domain.ResolutionCancelled {
 		d.Reason = "The request was cancelled."
 	}
+	r.background.Add(1)
 	go func() {
+		defer r.background.Done()
 		if err := t.Respond(e.RequestID, d); err != nil {
 			r.onError(err)
 		}
