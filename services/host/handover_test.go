@@ -3,6 +3,7 @@ package host_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/domain"
@@ -114,7 +115,8 @@ func TestStandbyTakesOverFromADeadInstance(t *testing.T) {
 	s := stack(t)
 	repo := gitRepo(t)
 	specs := hangThenAnswer(t)
-	a := startHost(t, s, host.Config{Name: "box", Instance: "a", Providers: specs, DefaultProvider: "hang"})
+	aEnded := make(chan error, 1)
+	a := startHostWith(t, s, host.Config{Name: "box", Instance: "a", Providers: specs, DefaultProvider: "hang"}, aEnded)
 	waitActive(t, a)
 	b := startHost(t, s, host.Config{Name: "box", Instance: "b", Providers: specs, DefaultProvider: "hang"})
 	p := s.Send(t, domain.CreateProject{Name: "p", Path: repo, Host: "box"}).ProjectID
@@ -122,6 +124,14 @@ func TestStandbyTakesOverFromADeadInstance(t *testing.T) {
 	u := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
 	waitThread(t, s, th, "the agent's output", func(*domain.ThreadState) bool { return transcript(t, s, th, u) != "" })
 	a.nc.Close()
+	select {
+	case err := <-aEnded:
+		if err == nil || !strings.Contains(err.Error(), "connection closed") {
+			t.Errorf("the instance without a connection returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the instance without a connection still runs")
+	}
 	waitActive(t, b)
 	st := idleAfter(t, s, th, 1)
 	if st.Status != domain.StatusError || !strings.Contains(st.Turns[0].Error, "host stopped") {

@@ -43,6 +43,13 @@ type instance struct {
 // has folded the stream.
 func startHost(t *testing.T, s *peontest.Stack, cfg host.Config) instance {
 	t.Helper()
+	return startHostWith(t, s, cfg, nil)
+}
+
+// startHostWith is startHost for an instance whose Run may fail: its
+// error goes to ended instead of failing the test.
+func startHostWith(t *testing.T, s *peontest.Stack, cfg host.Config, ended chan<- error) instance {
+	t.Helper()
 	nc, _ := natstest.Connect(t, s.Srv)
 	if cfg.LeaseTTL == 0 {
 		cfg.LeaseTTL = 900 * time.Millisecond
@@ -54,7 +61,11 @@ func startHost(t *testing.T, s *peontest.Stack, cfg host.Config) instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := peontest.Run(t, "host "+cfg.Instance, svc.Run)
+	run := svc.Run
+	if ended != nil {
+		run = func(ctx context.Context) error { ended <- svc.Run(ctx); return nil }
+	}
+	stop := peontest.Run(t, "host "+cfg.Instance, run)
 	select {
 	case <-svc.Ready():
 	case <-time.After(20 * time.Second):

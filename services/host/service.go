@@ -126,6 +126,9 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("stream %s: %w (run `peon setup`)", contract.EventStream, err)
 	}
 	info, err := stream.Info(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("stream %s: %w", contract.EventStream, err)
 	}
@@ -139,11 +142,13 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	msgs := make(chan jetstream.Msg, 256)
 	readerDone := make(chan struct{})
+	var readerErr error // set before readerDone closes
 	go func() {
 		defer close(readerDone)
 		for {
 			m, err := it.Next()
 			if err != nil {
+				readerErr = err
 				return
 			}
 			select {
@@ -197,10 +202,18 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info("host following the event stream", "instance", s.cfg.Instance, "providers", providerNames(s.cfg.Providers),
 		"default_provider", s.cfg.DefaultProvider, "events", lp.readyAt)
 
+	var runErr error
 serve:
 	for {
 		select {
 		case <-ctx.Done():
+			break serve
+		case <-readerDone:
+			// The ordered consumer recovers from what it can; this is
+			// fatal (the connection is closed): stop, releasing the lease.
+			if ctx.Err() == nil {
+				runErr = fmt.Errorf("following %s stopped: %w", contract.EventStream, readerErr)
+			}
 			break serve
 		case held := <-leaseChanges:
 			s.leaseChanged(ctx, lp, stream, held)
@@ -220,7 +233,7 @@ serve:
 	s.turns.Wait()
 	stopLease()
 	<-leaseDone
-	return nil
+	return runErr
 }
 
 func waitTimeout(wg *sync.WaitGroup, d time.Duration) bool {
