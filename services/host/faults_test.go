@@ -42,8 +42,9 @@ echo "both running ($prompt)"
 }
 
 // A failing agent ends the turn in Error with stderr's tail; an unknown
-// provider name ends it with an error naming the host's providers; the
-// thread takes its next turn.
+// provider name ends it with an error naming the host's providers; an
+// agent that cannot start ends it saying why; the thread takes its next
+// turn.
 func TestFailuresEndTheTurn(t *testing.T) {
 	s := stack(t)
 	repo := gitRepo(t)
@@ -66,6 +67,15 @@ func TestFailuresEndTheTurn(t *testing.T) {
 	st = idleAfter(t, s, other, 1)
 	if st.Status != domain.StatusError || !strings.Contains(st.Turns[0].Error, `no provider "nope"`) || !strings.Contains(st.Turns[0].Error, "broken, external, script") {
 		t.Errorf("unknown provider: thread %s, turn error %q", st.Status, st.Turns[0].Error)
+	}
+
+	// An agent that cannot start (the project's path is gone) fails the turn.
+	gone := s.Send(t, domain.CreateProject{Name: "gone", Path: filepath.Join(t.TempDir(), "missing"), Host: "box"}).ProjectID
+	lost := s.Send(t, domain.CreateThread{ProjectID: gone}).ThreadID
+	s.Send(t, domain.StartTurn{ThreadID: lost, Text: "go"})
+	st = idleAfter(t, s, lost, 1)
+	if st.Status != domain.StatusError || !strings.Contains(st.Turns[0].Error, "missing is not a directory") {
+		t.Errorf("missing path: thread %s, turn error %q", st.Status, st.Turns[0].Error)
 	}
 
 	provider := "script"

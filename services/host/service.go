@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ type Service struct {
 	js        jetstream.JetStream
 	log       *slog.Logger
 	providers map[string]agent.Provider
+	kinds     map[string]string // provider name -> kind
 	pub       publisher
 
 	ready  lifecycle.Ready
@@ -59,8 +61,9 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{cfg: cfg, nc: nc, js: js, log: log.With("host", cfg.Name), providers: map[string]agent.Provider{},
-		pub: publisher{js: js, host: cfg.Name}, running: map[string]*running{}}
+		pub: publisher{js: js, host: cfg.Name}, running: map[string]*running{}, kinds: map[string]string{}}
 	for _, spec := range cfg.Providers {
+		s.kinds[spec.Name] = spec.Kind
 		p, err := spec.build(cfg.IdleTimeout)
 		if err != nil {
 			return nil, err
@@ -475,6 +478,19 @@ func (s *Service) play(ctx context.Context, r *running, req agent.TurnRequest) {
 		r.fail(fmt.Sprintf("host %s has no provider %q (it has: %s); configure the thread with one of those",
 			s.cfg.Name, r.provider, strings.Join(providerNames(s.cfg.Providers), ", ")), false)
 		return
+	}
+	if s.kinds[r.provider] != KindSimulator {
+		// A program started in a missing directory fails as if the
+		// program were missing; say what is wrong instead.
+		if fi, err := os.Stat(req.Dir); err != nil || !fi.IsDir() {
+			why := "not a directory"
+			if err != nil {
+				why = err.Error()
+			}
+			r.fail(fmt.Sprintf("the project's path %s is not a directory on host %s (%s); provider %s was not started",
+				req.Dir, s.cfg.Name, why, r.provider), false)
+			return
+		}
 	}
 	turn, err := prov.Start(ctx, req, r.emit)
 	if err != nil {
