@@ -35,6 +35,11 @@ const (
 	devMaxStoreMB  = 4096
 	// devDefaultProvider answers every thread a newcomer creates.
 	devDefaultProvider = "simulator"
+	// devLeaseTTL is short for the same reason as the ingest timing below:
+	// one process hands over to nobody, and after a crash the lease its
+	// last run left behind is only waited out before the orphaned turns
+	// are ended.
+	devLeaseTTL = 2 * time.Second
 )
 
 // devCmd runs everything in one process on an embedded NATS server. In one
@@ -91,7 +96,9 @@ func (c *devCmd) check() []error {
 func (c *devCmd) hostConfig() (host.Config, []error) {
 	f := c.Host.hostFlags()
 	specs, errs := devProviders(f, exec.LookPath)
-	return f.config(domain.DefaultHost, c.Inst.Instance, specs), append(errs, f.check(domain.DefaultHost, specs)...)
+	cfg := f.config(domain.DefaultHost, c.Inst.Instance, specs)
+	cfg.LeaseTTL = devLeaseTTL
+	return cfg, append(errs, f.check(domain.DefaultHost, specs)...)
 }
 
 func (c *devCmd) Run(ctx context.Context, env *environment) error {

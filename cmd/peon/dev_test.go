@@ -236,3 +236,59 @@ func TestDevHostRunsAgents(t *testing.T) {
 	}
 	dev.stop(t)
 }
+
+// TestDevKilledMidTurn: `peon dev` killed (SIGKILL) while its host runs a
+// turn, then started again on the same data: the turn ends in a retryable
+// Error, and the thread's next turn is played.
+func TestDevKilledMidTurn(t *testing.T) {
+	dir := t.TempDir()
+	// Writes, then waits for as long as peon dev (its parent) lives.
+	hang := filepath.Join(dir, "hang.sh")
+	answer := filepath.Join(dir, "answer.sh")
+	for path, body := range map[string]string{
+		hang:   "#!/bin/sh\ncat >/dev/null\necho started\nwhile kill -0 $PPID 2>/dev/null; do sleep 0.1; done\n",
+		answer: "#!/bin/sh\necho \"answer: $(cat)\"\n",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := t.TempDir()
+	args := []string{"--data-dir", data, "--provider", "hang=exec:" + hang, "--provider", "answer=exec:" + answer}
+	dev := startDev(t, append([]string{"--listen", "127.0.0.1:-1"}, args...)...)
+	url := bannerURL.FindStringSubmatch(dev.waitBanner(t))[1]
+	env := at(url)
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=k", "path=" + dir}, env: env})
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "provider=hang"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
+	show := func() string {
+		return binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
+	}
+	waitOutput(t, show, "started")
+	if err := dev.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-dev.done
+	dev.done <- nil
+
+	port := strings.TrimPrefix(url[strings.LastIndex(url, ":"):], ":")
+	dev = startDev(t, append([]string{"--listen", "127.0.0.1:" + port}, args...)...)
+	dev.waitBanner(t)
+	// After a crash the read model waits out the dead run's consumer pins
+	// (10 s) before it moves again, so this waits longer than waitOutput.
+	var out string
+	for deadline := time.Now().Add(45 * time.Second); !strings.Contains(out, "status Error"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphaned turn never ended:\n%s\n%s", out, dev.stderr())
+		}
+		out = show()
+	}
+	if !strings.Contains(out, "host stopped") {
+		t.Errorf("the orphaned turn's error:\n%s", out)
+	}
+	send(t, r, invocation{args: []string{"cmd", "thread.configure", "thread_id=" + th.ThreadID, "provider=answer"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=again"}, env: env})
+	waitOutput(t, show, "answer: again")
+	dev.stop(t)
+}
