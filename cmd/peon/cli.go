@@ -11,6 +11,7 @@ type cli struct {
 	Query          queryCmd      `cmd:"" group:"run" help:"Serve queries (peon.query.>)."`
 	ProviderIngest ingestCmd     `cmd:"" name:"provider-ingest" group:"run" help:"Turn what agents report into commands."`
 	Gateway        gatewayCmd    `cmd:"" group:"run" help:"Serve the HTTP API and the web console."`
+	Host           hostCmd       `cmd:"" group:"run" help:"Run the coding agents of the projects of one host name."`
 	Simulate       simulateCmd   `cmd:"" group:"run" help:"Play simulated agents and users on a few threads."`
 	Health         healthCmd     `cmd:"" group:"run" help:"Exit 0 when an HTTP endpoint answers 200 (container health checks)."`
 	Cmd            sendCmd       `cmd:"" name:"cmd" group:"use" help:"Send a command: peon cmd project.create name=demo path=/tmp/demo."`

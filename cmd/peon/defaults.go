@@ -11,6 +11,7 @@ import (
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/gateway"
+	"github.com/peonhq/peon/services/host"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -44,7 +45,7 @@ const (
 // bridge above), none is written in a tag. placeholders replaces the
 // defaults that depend on the machine, for the generated docs.
 func flagVars(placeholders bool) kong.Vars {
-	d, p, q, i, s := deciderDefaults(), projectorDefaults(), queryDefaults(), ingest.DefaultConfig(), simulator.DefaultConfig()
+	d, p, q, i, s, h := deciderDefaults(), projectorDefaults(), queryDefaults(), ingest.DefaultConfig(), simulator.DefaultConfig(), host.DefaultConfig()
 	itoa := strconv.Itoa
 	vars := kong.Vars{
 		"nats_url":                nats.DefaultURL,
@@ -63,6 +64,11 @@ func flagVars(placeholders bool) kong.Vars {
 		"sim_rate":                strconv.FormatFloat(s.Script.Rate, 'g', -1, 64),
 		"sim_approval_every":      itoa(s.Script.ApprovalEvery),
 		"sim_error_every":         itoa(s.Script.ErrorEvery),
+		"host_name":               domain.DefaultHost,
+		"host_default_provider":   h.DefaultProvider,
+		"host_idle_timeout":       h.IdleTimeout.String(),
+		"host_lease_ttl":          h.LeaseTTL.String(),
+		"dev_default_provider":    devDefaultProvider,
 		"replicas":                itoa(defaultReplicas),
 		"partitions":              itoa(defaultPartitions),
 		"dev_listen":              devListen,

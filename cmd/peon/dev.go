@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,9 +18,11 @@ import (
 	"github.com/peonhq/peon/internal/embednats"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/simulator"
+	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/gateway"
 	"github.com/peonhq/peon/services/gitwork"
+	"github.com/peonhq/peon/services/host"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 	"github.com/peonhq/peon/services/query"
@@ -33,6 +36,13 @@ const (
 	devDemoThreads = 3
 	devMaxMemoryMB = 256
 	devMaxStoreMB  = 4096
+	// devDefaultProvider answers every thread a newcomer creates.
+	devDefaultProvider = "simulator"
+	// devLeaseTTL is short for the same reason as the ingest timing below:
+	// one process hands over to nobody, and after a crash the lease its
+	// last run left behind is only waited out before the orphaned turns
+	// are ended.
+	devLeaseTTL = 2 * time.Second
 )
 
 // devCmd runs everything in one process on an embedded NATS server. In one
@@ -51,6 +61,7 @@ type devCmd struct {
 	Gateway     gatewayFlags `embed:""`
 	Decider     deciderFlags `embed:""`
 	Ingest      ingestFlags  `embed:""`
+	Host        devHostFlags `embed:""`
 }
 
 // listenAddr splits --listen.
@@ -85,14 +96,25 @@ func (c *devCmd) check() []error {
 		errs = append(errs, c.Gateway.config(c.HTTP, "").Validate())
 	}
 	errs = append(errs, c.Decider.check()...)
+	_, hostErrs := c.hostConfig()
+	errs = append(errs, hostErrs...)
 	return append(errs, c.Ingest.check()...)
+}
+
+// hostConfig is the in-process host's: name local, the dev providers.
+func (c *devCmd) hostConfig() (host.Config, []error) {
+	f := c.Host.hostFlags()
+	specs, errs := devProviders(f, exec.LookPath)
+	cfg := f.config(domain.DefaultHost, c.Inst.Instance, specs)
+	cfg.LeaseTTL = devLeaseTTL
+	return cfg, append(errs, f.check(domain.DefaultHost, specs)...)
 }
 
 func (c *devCmd) Run(ctx context.Context, env *environment) error {
 	if err := problems(c.check()...); err != nil {
 		return err
 	}
-	host, port, _ := c.listenAddr()
+	listenHost, port, _ := c.listenAddr()
 	if err := os.MkdirAll(c.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
@@ -106,7 +128,7 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 	}
 	defer unlock()
 	log := c.Log.logger(env)
-	srv, err := embednats.Start(embednats.Config{Host: host, Port: port, StoreDir: c.DataDir, Name: "peon-dev",
+	srv, err := embednats.Start(embednats.Config{Host: listenHost, Port: port, StoreDir: c.DataDir, Name: "peon-dev",
 		SyncAlways: c.SyncAlways, MaxMemory: c.MaxMemoryMB << 20, MaxStore: c.MaxStoreMB << 20})
 	if err != nil {
 		return err
@@ -170,10 +192,12 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		{"provider-ingest", "peon-provider-ingest", func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return ingest.New(nc, c.Ingest.config(instance), l)
 		}},
-		// The git operations of the projects on the dev host (host "local"),
-		// with a short handover for the same reason as ingest's.
-		{"git", "peon-git", func(nc *nats.Conn, l *slog.Logger) (service, error) {
-			return gitwork.New(nc, gitwork.Config{Instance: instance, AckWait: 2 * time.Second, PinnedTTL: 3 * time.Second}, l)
+		// The host "local": its agents, the checkpoints around their turns
+		// and the git operations of its projects, with a short handover
+		// for the same reason as ingest's.
+		{"host", host.ServiceName, func(nc *nats.Conn, l *slog.Logger) (service, error) {
+			cfg, _ := c.hostConfig() // checked above
+			return newHostRole(ctx, nc, cfg, gitwork.Config{Instance: instance, AckWait: 2 * time.Second, PinnedTTL: 3 * time.Second}, l)
 		}},
 	} {
 		if err := start(s.role, s.name, s.build); err != nil {
@@ -236,14 +260,15 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 	if console != nil {
 		consoleURL = "http://" + console.Addr() + "/"
 	}
-	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir, consoleURL))
+	hostCfg, _ := c.hostConfig()
+	fmt.Fprint(env.stderr, devBanner(srv.ClientURL(), c.DataDir, consoleURL, hostCfg))
 	return g.Wait()
 }
 
 // devBanner is what a newcomer reads once everything serves: where it
 // runs and what to type, with the -s flag when the server is not where
 // the client looks by default.
-func devBanner(url, dataDir, consoleURL string) string {
+func devBanner(url, dataDir, consoleURL string, h host.Config) string {
 	peon := selfCommand()
 	server := ""
 	if url != nats.DefaultURL {
@@ -259,9 +284,10 @@ func devBanner(url, dataDir, consoleURL string) string {
     %s cmd project.create%s name=demo path=/tmp/demo
     %s projects%s
     %s events tail%s
+  Host %s answers threads with %s (providers: %s; thread.create provider=NAME picks one).
   Ctrl-C stops it; run it again to resume with the same state.
 
-`, url, dataDir, web, peon, server, peon, server, peon, server)
+`, url, dataDir, web, peon, server, peon, server, peon, server, h.Name, h.DefaultProvider, strings.Join(providerList(h.Providers), ", "))
 }
 
 // selfCommand is how the user ran this binary: "go run ./cmd/peon" from a
@@ -271,4 +297,16 @@ func selfCommand() string {
 		return "go run ./cmd/peon"
 	}
 	return filepath.Base(os.Args[0])
+}
+
+// providerList names the host's providers, external included.
+func providerList(specs []host.ProviderSpec) []string {
+	names := []string{host.External}
+	for _, p := range specs {
+		if p.Name != host.External {
+			names = append(names, p.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }

@@ -179,7 +179,9 @@ func TestDevEndToEnd(t *testing.T) {
 	env := at(url)
 	r := runners[1]
 	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=e2e", "path=/e2e"}, env: env})
-	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "title=e2e"}, env: env})
+	// provider=external: this test plays the agent (the dev host's
+	// simulator answers threads that name no provider).
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "title=e2e", "provider=external"}, env: env})
 	tu := send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
 	s := peontest.Connect(t, url)
 	for i, word := range strings.Fields("streamed by the agent") {
@@ -281,5 +283,115 @@ func TestDevRunsGitOperations(t *testing.T) {
 			t.Errorf("thread show lacks %q:\n%s", want, human)
 		}
 	}
+	dev.stop(t)
+}
+
+// TestDevHostRunsAgents: `peon dev` answers a new thread with the
+// simulator, and runs a script given with --provider in the project's git
+// repository: the file it edits is there, its output is the transcript.
+func TestDevHostRunsAgents(t *testing.T) {
+	repo := t.TempDir()
+	for _, args := range [][]string{{"init", "-q"}, {"config", "user.email", "t@example.com"}, {"config", "user.name", "t"}, {"commit", "-q", "--allow-empty", "-m", "init"}} {
+		if out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	agent := filepath.Join(t.TempDir(), "agent.sh")
+	if err := os.WriteFile(agent, []byte("#!/bin/sh\nprompt=$(cat)\necho \"$prompt\" > TODO\necho \"wrote TODO\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dev := startDev(t, "--listen", "127.0.0.1:-1", "--data-dir", t.TempDir(), "--provider", "script=exec:"+agent)
+	env := at(bannerURL.FindStringSubmatch(dev.waitBanner(t))[1])
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=repo", "path=" + repo}, env: env})
+	show := func(thread string) func() string {
+		return func() string { return binary(t, invocation{args: []string{"thread", "show", thread}, env: env}).out }
+	}
+
+	sim := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "runtime_mode=full-access"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + sim.ThreadID, "text=hello"}, env: env})
+	waitOutput(t, show(sim.ThreadID), "status Idle")
+	if out := show(sim.ThreadID)(); !strings.Contains(out, "failing test") {
+		t.Errorf("the simulator did not answer:\n%s", out)
+	}
+
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "provider=script"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=buy milk"}, env: env})
+	waitOutput(t, show(th.ThreadID), "status Idle")
+	if out := show(th.ThreadID)(); !strings.Contains(out, "wrote TODO") {
+		t.Errorf("the script's output is not the transcript:\n%s", out)
+	}
+	if b, err := os.ReadFile(filepath.Join(repo, "TODO")); err != nil || string(b) != "buy milk\n" {
+		t.Errorf("TODO = %q (%v)", b, err)
+	}
+	// The host checkpointed the turn: its diff is there to read.
+	diff := func() string {
+		return binary(t, invocation{args: []string{"thread", "diff", th.ThreadID}, env: env}).out
+	}
+	waitOutput(t, diff, "+buy milk")
+	if out := diff(); !strings.Contains(out, "TODO") {
+		t.Errorf("thread diff:\n%s", out)
+	}
+	status := binary(t, invocation{args: []string{"status"}, env: env}).out
+	// claude and codex are among the providers when they are on PATH.
+	if !regexp.MustCompile(`(?m)^local\s+\S+\s+active\s+\S*script,simulator\S* \(simulator\)\s+0$`).MatchString(status) {
+		t.Errorf("peon status does not show the host:\n%s", status)
+	}
+	dev.stop(t)
+}
+
+// TestDevKilledMidTurn: `peon dev` killed (SIGKILL) while its host runs a
+// turn, then started again on the same data: the turn ends in a retryable
+// Error, and the thread's next turn is played.
+func TestDevKilledMidTurn(t *testing.T) {
+	dir := t.TempDir()
+	// Writes, then waits for as long as peon dev (its parent) lives.
+	hang := filepath.Join(dir, "hang.sh")
+	answer := filepath.Join(dir, "answer.sh")
+	for path, body := range map[string]string{
+		hang:   "#!/bin/sh\ncat >/dev/null\necho started\nwhile kill -0 $PPID 2>/dev/null; do sleep 0.1; done\n",
+		answer: "#!/bin/sh\necho \"answer: $(cat)\"\n",
+	} {
+		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data := t.TempDir()
+	args := []string{"--data-dir", data, "--provider", "hang=exec:" + hang, "--provider", "answer=exec:" + answer}
+	dev := startDev(t, append([]string{"--listen", "127.0.0.1:-1"}, args...)...)
+	url := bannerURL.FindStringSubmatch(dev.waitBanner(t))[1]
+	env := at(url)
+	r := runners[1]
+	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=k", "path=" + dir}, env: env})
+	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "provider=hang"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
+	show := func() string {
+		return binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
+	}
+	waitOutput(t, show, "started")
+	if err := dev.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-dev.done
+	dev.done <- nil
+
+	port := strings.TrimPrefix(url[strings.LastIndex(url, ":"):], ":")
+	dev = startDev(t, append([]string{"--listen", "127.0.0.1:" + port}, args...)...)
+	dev.waitBanner(t)
+	// After a crash the read model waits out the dead run's consumer pins
+	// (10 s) before it moves again, so this waits longer than waitOutput.
+	var out string
+	for deadline := time.Now().Add(45 * time.Second); !strings.Contains(out, "status Error"); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the orphaned turn never ended:\n%s\n%s", out, dev.stderr())
+		}
+		out = show()
+	}
+	if !strings.Contains(out, "host stopped") {
+		t.Errorf("the orphaned turn's error:\n%s", out)
+	}
+	send(t, r, invocation{args: []string{"cmd", "thread.configure", "thread_id=" + th.ThreadID, "provider=answer"}, env: env})
+	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=again"}, env: env})
+	waitOutput(t, show, "answer: again")
 	dev.stop(t)
 }

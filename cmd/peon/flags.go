@@ -44,7 +44,7 @@ func (c *natsFlags) check() []error {
 // inboxPrefixes are the services' own inbox prefixes (see deploy/nats/accounts.conf).
 var inboxPrefixes = map[string]string{
 	"decider": "_INBOX_decider", "projector": "_INBOX_projector", "query": "_INBOX_query",
-	"provider-ingest": "_INBOX_ingest",
+	"provider-ingest": "_INBOX_ingest", "host": "_INBOX_host",
 }
 
 // connect dials NATS; name is the role or command (it names the

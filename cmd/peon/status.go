@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/internal/sysstatus"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 )
@@ -39,9 +40,11 @@ type statusReport struct {
 	// Reply holds the status reply's other top-level fields, if any.
 	Reply    map[string]any           `json:"reply,omitempty"`
 	Services map[string]serviceStatus `json:"services"`
-	version  int
-	layout   []readmodel.Projection
-	maxLag   uint64
+	// Hosts are the host instances, active or standing by, and the turns they run.
+	Hosts   []sysstatus.Host `json:"hosts"`
+	version int
+	layout  []readmodel.Projection
+	maxLag  uint64
 }
 
 type streamStatus struct {
@@ -163,6 +166,7 @@ func gatherStatus(ctx context.Context, nc *nats.Conn, cl *client.Client, maxLag 
 	}
 	r.Problems = append(r.Problems, replyProblems(r.Reply)...)
 	r.Services = discover(nc)
+	r.Hosts = sysstatus.DiscoverHosts(ctx, nc)
 	for _, name := range requiredServices {
 		if r.Services[name].Instances == 0 {
 			problem("no %s instance answers", name)

@@ -106,6 +106,8 @@ func printStatus(w io.Writer, p paint, r *statusReport) {
 		}
 	})
 
+	printHosts(w, p, r.Hosts)
+
 	table(w, "CONSUMER\tPENDING\tACK PENDING\tREDELIVERED\tACK FLOOR", func(row func(...any)) {
 		for _, name := range sortedKeys(r.Consumers) {
 			c := r.Consumers[name]

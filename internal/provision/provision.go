@@ -45,5 +45,8 @@ func Run(ctx context.Context, js jetstream.JetStream, o Options) error {
 	if err := ensureDiffs(ctx, js, o); err != nil {
 		return err
 	}
-	return ensureIngest(ctx, js, o)
+	if err := ensureIngest(ctx, js, o); err != nil {
+		return err
+	}
+	return ensureHosts(ctx, js, o)
 }

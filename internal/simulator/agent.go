@@ -128,34 +128,22 @@ func (a *Agent) react(ctx context.Context, threadID string, e domain.Event) {
 	}
 }
 
-// play streams one turn.
+// play streams one turn (see Play), publishing what it reports.
 func (a *Agent) play(ctx context.Context, threadID, turnID string, n int) {
 	pub := &publisher{a: a, ctx: ctx, thread: threadID, turn: turnID}
-	msg := "a-" + turnID
-	pub.send(domain.ThinkingDelta{MessageID: msg, Delta: "Reading the code. "})
-	var tick <-chan time.Time
-	if a.script.Rate > 0 {
-		t := time.NewTicker(time.Duration(float64(time.Second) / a.script.Rate))
-		defer t.Stop()
-		tick = t.C
-	}
-	for i := 0; i < a.script.Deltas && ctx.Err() == nil; i++ {
-		if tick != nil {
-			select {
-			case <-tick:
-			case <-ctx.Done():
-			}
+	Play(ctx, a.script, turnID, n, pub.send, func(ctx context.Context, req domain.AwaitingApproval) (domain.Resolution, bool) {
+		ch := make(chan domain.Resolution, 1)
+		a.mu.Lock()
+		a.waiting[req.RequestID] = ch
+		a.mu.Unlock()
+		pub.send(req)
+		select {
+		case res := <-ch:
+			return res, true
+		case <-ctx.Done():
+			return "", false
 		}
-		pub.send(domain.TextDelta{MessageID: msg, Delta: words[i%len(words)] + " "})
-		if i == a.script.Deltas/2 {
-			pub.toolCall(n, a)
-		}
-	}
-	if a.script.ErrorEvery > 0 && n%a.script.ErrorEvery == 0 {
-		pub.send(domain.ProviderError{Message: "simulated provider error", Retryable: true})
-		return
-	}
-	pub.send(domain.TurnComplete{StopReason: domain.StopEndTurn, Usage: domain.Usage{InputTokens: 1200, OutputTokens: int64(a.script.Deltas)}})
+	})
 }
 
 // publisher numbers and publishes one turn's provider events.
@@ -192,28 +180,4 @@ func (p *publisher) send(e domain.ProviderEvent) {
 		case <-p.ctx.Done():
 		}
 	}
-}
-
-// toolCall runs a tool, asking for approval first on every Nth turn.
-func (p *publisher) toolCall(n int, a *Agent) {
-	tool := "tool-" + p.turn
-	p.send(domain.ToolCall{ToolCallID: tool, Name: "bash", Input: map[string]any{"command": "go test ./..."}})
-	if a.script.ApprovalEvery > 0 && n%a.script.ApprovalEvery == 0 {
-		req := "req-" + p.turn
-		ch := make(chan domain.Resolution, 1)
-		a.mu.Lock()
-		a.waiting[req] = ch
-		a.mu.Unlock()
-		p.send(domain.AwaitingApproval{RequestID: req, ToolCallID: tool, Kind: "command", Description: "run go test ./..."})
-		select {
-		case res := <-ch:
-			if res != domain.ResolutionApproved {
-				p.send(domain.ToolResult{ToolCallID: tool, Output: "rejected by the user", IsError: true})
-				return
-			}
-		case <-p.ctx.Done():
-			return
-		}
-	}
-	p.send(domain.ToolResult{ToolCallID: tool, Output: "ok  \tpeon\t0.42s"})
 }

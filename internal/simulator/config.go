@@ -6,6 +6,10 @@ import (
 	"time"
 )
 
+// Host is the host a simulation's project names: one no `peon host` serves
+// (by convention), since the simulation plays the agent itself.
+const Host = "simulation"
+
 // Config is a simulation: how many threads, how many turns, what script.
 type Config struct {
 	// Threads is how many threads are played at once.

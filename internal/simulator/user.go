@@ -45,7 +45,7 @@ func (s *Simulation) Ready() <-chan struct{} { return s.ready.Done() }
 func (s *Simulation) Run(ctx context.Context) error {
 	cfg := s.cfg
 	c := client.New(s.nc, domain.MessagePack)
-	p, err := c.Send(ctx, domain.CreateProject{Name: "simulation", Path: cfg.ProjectPath})
+	p, err := c.Send(ctx, domain.CreateProject{Name: "simulation", Path: cfg.ProjectPath, Host: Host})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil

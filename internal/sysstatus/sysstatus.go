@@ -28,7 +28,9 @@ type Report struct {
 	Consumers   []Consumer                           `json:"consumers"`
 	Projections map[string]contract.ProjectionStatus `json:"projections"`
 	Services    []Service                            `json:"services"`
-	At          time.Time                            `json:"at"`
+	// Hosts are the host instances, active or standing by, and the turns they run.
+	Hosts []Host    `json:"hosts"`
+	At    time.Time `json:"at"`
 }
 
 // Stream is one stream's size.
@@ -108,6 +110,7 @@ func Collect(ctx context.Context, nc *nats.Conn) (Report, error) {
 		}
 	}
 	r.Services = Discover(ctx, nc)
+	r.Hosts = DiscoverHosts(ctx, nc)
 	for _, name := range requiredServices {
 		if !hasService(r.Services, name) {
 			r.Problems = append(r.Problems, "no "+name+" instance answers")

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/internal/workspace"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
@@ -135,15 +137,35 @@ func (c *Checkpointer) AfterTurn(ctx context.Context, t TurnInfo) error {
 	if _, err := c.diffs.PutBytes(ctx, contract.DiffKey(t.ThreadID, t.TurnID), record); err != nil {
 		return fmt.Errorf("store diff of turn %s: %w", t.TurnID, err)
 	}
-	_, err = c.client.Send(ctx, fitCommand(domain.CreateCheckpoint{
+	cmd := fitCommand(domain.CreateCheckpoint{
 		CommandID: checkpointCommandID(t.ThreadID, t.TurnID), ThreadID: t.ThreadID, TurnID: t.TurnID,
 		Ref: ref, Commit: commit, Files: files,
-	}))
+	})
+	// The host calls this once it has published the turn's last provider
+	// event; until ingest has applied it the turn still runs and the
+	// checkpoint is refused thread_busy. That is a matter of milliseconds,
+	// so it is retried, for up to turnEndWait.
+	deadline := time.Now().Add(turnEndWait)
+	for n := 1; ; n++ {
+		_, err = c.client.Send(ctx, cmd)
+		if !errors.Is(err, domain.ErrThreadBusy) || time.Now().After(deadline) {
+			break
+		}
+		if werr := turnEndPolicy.Wait(ctx, n); werr != nil {
+			return werr
+		}
+	}
 	if errors.Is(err, domain.ErrCheckpointExists) {
 		return nil // recorded before, under another command
 	}
 	return err
 }
+
+// turnEndWait bounds how long AfterTurn waits for the turn's end to be
+// applied before its checkpoint is recorded; turnEndPolicy paces the tries.
+const turnEndWait = 30 * time.Second
+
+var turnEndPolicy = retry.Policy{First: 10 * time.Millisecond, Max: time.Second, Jitter: true}
 
 // MaxDiffFiles bounds the files a stored turn diff lists (its files_total
 // says how many changed), so a turn that touched a whole tree still fits a

@@ -29,7 +29,7 @@ import (
 	"github.com/peonhq/peon/services/query"
 )
 
-var users = []string{"admin", "decider", "projector", "query", "ingest", "adapter", "client", "sys"}
+var users = []string{"admin", "decider", "projector", "query", "ingest", "adapter", "host", "client", "sys"}
 
 func password(user string) string { return "pw-" + user }
 
@@ -238,6 +238,22 @@ func TestForbiddenActionsAreRefused(t *testing.T) {
 			return nc.Publish("$KV.peon_threads.t1", []byte("x"))
 		}},
 		{"adapter", "", "read the decider's replies", func(nc *nats.Conn) error {
+			_, err := nc.SubscribeSync("_INBOX_decider.>")
+			return err
+		}},
+		{"host", "_INBOX_host", "send a command a host does not send", func(nc *nats.Conn) error {
+			return nc.Publish("peon.cmd.project.create", []byte(`{"name":"x","path":"/x"}`))
+		}},
+		{"host", "_INBOX_host", "publish an event", func(nc *nats.Conn) error {
+			return nc.Publish("peon.evt.p.t", []byte("x"))
+		}},
+		{"host", "_INBOX_host", "write the read model", func(nc *nats.Conn) error {
+			return nc.Publish("$KV.peon_threads.t1", []byte("x"))
+		}},
+		{"host", "_INBOX_host", "purge the event stream", func(nc *nats.Conn) error {
+			return nc.Publish("$JS.API.STREAM.PURGE.PEON_EVENTS", nil)
+		}},
+		{"host", "_INBOX_host", "read the decider's replies", func(nc *nats.Conn) error {
 			_, err := nc.SubscribeSync("_INBOX_decider.>")
 			return err
 		}},
