@@ -25,6 +25,8 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/gateway"
+	"github.com/peonhq/peon/services/gitwork"
+	"github.com/peonhq/peon/services/host"
 	"github.com/peonhq/peon/services/ingest"
 	"github.com/peonhq/peon/services/projector"
 )
@@ -207,4 +209,109 @@ func TestBrowserDrivesATurn(t *testing.T) {
 		t.Error("the sidebar shows at phone width before the menu is opened")
 	}
 	screenshot(t, ctx, "console-status-phone")
+}
+
+// checkpoints hands a host's turns to the git side's checkpointer, as the
+// host role does.
+type checkpoints struct{ c *gitwork.Checkpointer }
+
+func (w checkpoints) BeforeTurn(ctx context.Context, t host.TurnInfo) error {
+	return w.c.BeforeTurn(ctx, gitwork.TurnInfo(t))
+}
+
+func (w checkpoints) AfterTurn(ctx context.Context, t host.TurnInfo) error {
+	return w.c.AfterTurn(ctx, gitwork.TurnInfo(t))
+}
+
+// TestBrowserWithARealHost: a host runs a script as the agent in a real git
+// repository; from the page a user starts the turn, watches the answer,
+// opens the turn's diff (made by the host from its checkpoints), commits
+// the agent's work and sees the commit's sha — which is in the repository.
+func TestBrowserWithARealHost(t *testing.T) {
+	s, url, ctx := browser(t)
+	repo := t.TempDir()
+	git := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command("git", append([]string{"-C", repo}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q")
+	git("config", "user.email", "dev@example.com")
+	git("config", "user.name", "Dev")
+	if err := os.WriteFile(filepath.Join(repo, "handler.go"), []byte("package app\n\nfunc Handle() {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	git("add", "-A")
+	git("commit", "-q", "-m", "initial")
+
+	spec, err := host.ParseProvider(`script=exec:sh -c 'read prompt; printf "package app\n\n// %s\nfunc Handle() {}\n" "$prompt" > handler.go; echo "I rewrote handler.go"'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := gitwork.NewCheckpointer(t.Context(), s.NC, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := host.New(s.NC, host.Config{Name: domain.DefaultHost, Providers: []host.ProviderSpec{spec}, DefaultProvider: "script",
+		LeaseTTL: time.Second, Workspace: checkpoints{cp}}, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex, err := gitwork.New(s.NC, gitwork.Config{Instance: "g", AckWait: time.Second}, s.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	t.Cleanup(func() { stop(); <-done; <-done })
+	for _, run := range []func(context.Context) error{h.Run, ex.Run} {
+		go func() { _ = run(rctx); done <- struct{}{} }()
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#new-project summary`)),
+		chromedp.Click(chromedp.CSS(`#new-project summary`)),
+		chromedp.SendKeys(chromedp.CSS(`#project-form input[name=name]`), "app"),
+		chromedp.SendKeys(chromedp.CSS(`#project-form input[name=path]`), repo),
+		chromedp.Click(chromedp.CSS(`#project-form button`)),
+		waitText(ctx, `#projects`, repo),
+		chromedp.SendKeys(chromedp.CSS(`.new-thread input`), "document the handler"),
+		chromedp.Click(chromedp.CSS(`.new-thread button`)),
+		waitText(ctx, `.thread-head h1`, "document the handler"),
+		chromedp.SendKeys(chromedp.CSS(`.composer textarea`), "Handle serves the API"),
+		chromedp.Click(chromedp.CSS(`.composer button`)),
+		waitText(ctx, `.msg.user`, "Handle serves the API"),
+		waitText(ctx, `.turn`, "I rewrote handler.go"),
+		waitText(ctx, `[data-testid=thread-status]`, "Idle"),
+		waitText(ctx, `.changes`, "1 file changed"),
+		waitText(ctx, `.changes`, "handler.go"),
+		chromedp.Click(chromedp.CSS(`.changes .actions button`)),
+		waitText(ctx, `[data-testid=diff]`, "+// Handle serves the API"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "console-diff")
+	err = chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.CSS(`.git input[name=message]`), "Document the handler"),
+		chromedp.Click(chromedp.CSS(`.git form button`)),
+		waitText(ctx, `.git ul`, "completed"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := git("log", "-1", "--format=%s"); got != "Document the handler" {
+		t.Fatalf("the repository's last commit is %q", got)
+	}
+	sha := git("rev-parse", "HEAD")
+	if err := chromedp.Do(ctx, waitText(ctx, `.git ul`, sha[:10])); err != nil {
+		t.Fatal(err)
+	}
+	if st := git("status", "--porcelain"); st != "" {
+		t.Errorf("the commit left changes behind: %q", st)
+	}
 }
