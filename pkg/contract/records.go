@@ -24,8 +24,14 @@ type MessageRecord struct {
 	// under SegmentKey(thread, message, 1..Segments); Text holds the first.
 	// The query service assembles them; its replies always carry the whole
 	// text and Segments 0.
-	Segments int    `json:"segments,omitempty"`
-	Seq      uint64 `json:"seq"`
+	Segments int `json:"segments,omitempty"`
+	// TextOffset and TextLength are set in a thread.messages reply that
+	// carries only a part of a message too long for one reply: Text is
+	// the part starting at byte TextOffset of the whole text, which is
+	// TextLength bytes long. Never set in the bucket.
+	TextOffset int    `json:"text_offset,omitempty"`
+	TextLength int    `json:"text_length,omitempty"`
+	Seq        uint64 `json:"seq"`
 }
 
 // SegmentBytes is the size of a message text segment in peon_messages:
@@ -59,6 +65,10 @@ type ProgressRecord struct {
 	Projection string `json:"projection"`
 	LastFolded uint64 `json:"last_folded"`
 	Parked     int64  `json:"parked"`
+	// Degraded, when set, is why the projection cannot go on (a write the
+	// server refuses, progress past the stream's end); cleared by the
+	// next batch it writes.
+	Degraded string `json:"degraded,omitempty"`
 	// Partitions is how many ways the projection is split (absent: one),
 	// so readers find the partition that folds a thread.
 	Partitions int       `json:"partitions,omitempty"`

@@ -43,6 +43,9 @@ const (
 	CodeUnavailable     domain.Code = "unavailable"
 	CodeTimeout         domain.Code = "timeout"
 	CodeInternal        domain.Code = "internal"
+	// CodeReplyTooLarge: the one item a query asked for does not fit in a
+	// reply under the server's max payload.
+	CodeReplyTooLarge domain.Code = "reply_too_large"
 )
 
 // Status maps an error code to its reply status: 4xx are permanent (do not
@@ -51,7 +54,7 @@ func Status(code domain.Code) int {
 	switch code {
 	case domain.CodeBadRequest, domain.CodeInvalidCommand:
 		return 400
-	case domain.CodePayloadTooLarge:
+	case domain.CodePayloadTooLarge, CodeReplyTooLarge:
 		return 413
 	case domain.CodeProjectNotFound, domain.CodeThreadNotFound, domain.CodeTurnNotFound,
 		domain.CodePendingActionNotFound, domain.CodeToolCallNotFound, domain.CodeCheckpointNotFound,

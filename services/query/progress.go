@@ -64,8 +64,12 @@ func (p *progress) layout(v int) ([]readmodel.Projection, bool) {
 
 // wait returns once the projection named by key() has folded min, or
 // ErrTimeout after limit. key is asked again on every change: it may not
-// be known (false) until the projection has recorded progress.
-func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration) error {
+// be known (false) until the projection has recorded progress. A
+// projection that records it cannot go on (Degraded) fails the wait at
+// once, with its reason, instead of letting it time out. check is asked
+// about the record that satisfies the wait.
+func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration,
+	check func(contract.ProgressRecord) error) error {
 	if min == 0 {
 		return nil
 	}
@@ -75,7 +79,10 @@ func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint
 		name, known := key()
 		rec, changed := p.get(name)
 		if known && rec.LastFolded >= min {
-			return nil
+			return check(rec)
+		}
+		if known && rec.Degraded != "" {
+			return domain.Errorf(contract.CodeUnavailable, "projection %s is degraded: %s", name, rec.Degraded)
 		}
 		select {
 		case <-changed:
