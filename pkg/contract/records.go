@@ -69,6 +69,11 @@ type ProgressRecord struct {
 	// server refuses, progress past the stream's end); cleared by the
 	// next batch it writes.
 	Degraded string `json:"degraded,omitempty"`
+	// PastStreamEnd is set, for good, when the projection found its
+	// progress past the stream's end: its read model was not folded from
+	// this stream, and queries refuse min_sequence on it until a rebuild
+	// (a new version, with its own progress records) replaces it.
+	PastStreamEnd bool `json:"past_stream_end,omitempty"`
 	// Partitions is how many ways the projection is split (absent: one),
 	// so readers find the partition that folds a thread.
 	Partitions int       `json:"partitions,omitempty"`

@@ -49,30 +49,30 @@ type deletion struct {
 }
 
 // fold applies one stored event to the state the projection keeps and
-// marks what it changed. Events already folded (a redelivery) are skipped.
+// marks what it changed. Events already folded (a redelivery at or below
+// the floor) are skipped.
 //
 // The cache holds, for every aggregate in it, every event up to delivered:
-// deliveries are contiguous, or a gap drops the cache. A redelivered event
-// (below delivered) is the exception: other instances may have folded the
-// aggregate's later events, which will not come here again, so state
-// loaded to fold it is used for it alone and not cached; later events load
-// it afresh, up to themselves. Events at or below the floor are written.
-func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) error {
-	if rec.Sequence <= r.floor {
+// deliveries are contiguous, or a gap drops the cache. A late event (below
+// delivered, see ledger) is the exception: other instances may have folded
+// the aggregate's later events, which will not come here again, so state
+// loaded to fold it is used for it alone and not cached (keep is false all
+// the way down); later events load it afresh, up to themselves.
+func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty, dl delivery) error {
+	if dl.folded {
 		return nil
 	}
-	r.late = rec.Sequence < r.delivered
-	defer func() { r.late = false }()
+	keep := !dl.late
 	switch e := rec.Event.(type) {
 	case domain.ProjectEvent:
 		if r.p.Catalog {
-			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence)
+			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence, keep)
 		}
 	case domain.ThreadEvent:
 		if !r.p.Owns(e.EventThreadID()) {
 			return nil // another partition's thread
 		}
-		return r.foldThread(ctx, e, rec, d)
+		return r.foldThread(ctx, e, rec, d, keep)
 	}
 	return nil
 }
@@ -82,8 +82,8 @@ func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) erro
 // applied while a thread is loaded: see threadAt). A record already stamped
 // with rec's sequence or a later one has it; in the second case it is
 // marked for writing all the same, as rec may never have been written.
-func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty, at uint64) error {
-	p, err := r.projectAt(ctx, id, at)
+func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty, at uint64, keep bool) error {
+	p, err := r.projectAt(ctx, id, at, keep)
 	if err != nil {
 		return err
 	}
@@ -106,41 +106,42 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 	if p == nil {
 		p = &projectEntry{state: state}
 	}
-	if !r.late {
+	if keep {
 		r.projects.Put(id, p)
 	}
 	d.projects[id] = p
 	return nil
 }
 
-func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty) error {
+func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty, keep bool) error {
 	_, created := e.(domain.ThreadCreated)
-	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d)
+	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d, keep)
 	if err != nil {
 		return err
 	}
 	if rec.Sequence <= a.lastSeq {
 		return nil // folded already, and marked if it might be unwritten (see threadAt)
 	}
-	return r.apply(ctx, a, e, rec, d, rec.Sequence)
+	return r.apply(ctx, a, e, rec, d, rec.Sequence, keep)
 }
 
 // apply folds one event into a thread's aggregate and marks the keys it
-// changes for writing; at is the sequence the projection stands at.
-func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64) error {
+// changes for writing; at is the sequence the projection stands at, keep
+// whether the aggregate may be cached (see fold).
+func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64, keep bool) error {
 	var before map[string]int
 	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
 		before = messageLengths(a)
 	}
 	a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 	a.lastSeq = rec.Sequence
-	if !r.late {
+	if keep {
 		r.threads.Put(a.id, a)
 	}
 
 	if r.p.Catalog {
 		if created, ok := e.(domain.ThreadCreated); ok {
-			if err := r.foldProject(ctx, created.ProjectID, rec, d, at); err != nil {
+			if err := r.foldProject(ctx, created.ProjectID, rec, d, at, keep); err != nil {
 				return err
 			}
 		}

@@ -51,6 +51,7 @@ type RunnerStats struct {
 	Loads         int64  `json:"thread_loads"`
 	CachedThreads int    `json:"cached_threads"`
 	CachedBytes   int64  `json:"cached_bytes"`
+	Failures      int64  `json:"failures"`
 }
 
 // Stats returns the instance's counters.
@@ -61,7 +62,7 @@ func (s *Service) Stats() Stats {
 	for _, r := range s.runners {
 		n, b := r.threads.Len()
 		out.Runners = append(out.Runners, RunnerStats{Projection: r.p.Key(r.cfg.Version), LastFolded: r.lastFolded.Load(),
-			Parked: r.parked.Load(), Loads: r.loads.Load(), CachedThreads: n, CachedBytes: b})
+			Parked: r.parked.Load(), Loads: r.loads.Load(), CachedThreads: n, CachedBytes: b, Failures: r.failures.Load()})
 	}
 	return out
 }
@@ -151,12 +152,12 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	}
 	defer func() { _ = svc.Stop() }()
 
-	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{}}
+	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{},
+		failed: make(chan error, 1)}
 	defer units.stopAll()
 	if !assigning {
 		units.set(units.all())
-		<-ctx.Done()
-		return nil
+		return units.wait(ctx)
 	}
 	return units.follow(ctx, svc.Info().ID)
 }

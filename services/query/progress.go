@@ -66,7 +66,8 @@ func (p *progress) layout(v int) ([]readmodel.Projection, bool) {
 // ErrTimeout after limit. key is asked again on every change: it may not
 // be known (false) until the projection has recorded progress. A
 // projection that records it cannot go on (Degraded) fails the wait at
-// once, with its reason, instead of letting it time out. check is asked
+// once, with its reason, instead of letting it time out; one marked past
+// the stream's end fails it whatever its progress. check is asked
 // about the record that satisfies the wait.
 func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration,
 	check func(contract.ProgressRecord) error) error {
@@ -78,6 +79,9 @@ func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint
 	for {
 		name, known := key()
 		rec, changed := p.get(name)
+		if known && rec.PastStreamEnd {
+			return domain.Errorf(contract.CodeUnavailable, "projection %s: %s", name, rec.Degraded)
+		}
 		if known && rec.LastFolded >= min {
 			return check(rec)
 		}
