@@ -17,7 +17,7 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.WriteConcurrency)
 	for id, p := range d.projects {
-		state := *p.state
+		state := projectRecord(*p.state)
 		g.Go(func() error { return r.put(ctx, r.buckets.Projects, id, state, state.Seq, &p.revs) })
 	}
 	for id, a := range d.threads {
@@ -25,7 +25,7 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		if !ok {
 			continue
 		}
-		value, err := domain.Marshal(domain.MessagePack, t) // encode now: the fold owns t
+		value, err := domain.Marshal(domain.MessagePack, threadRecord(t)) // encode now: the fold owns t
 		if err != nil {
 			return err
 		}

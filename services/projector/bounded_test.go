@@ -1,0 +1,142 @@
+package projector_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/peonhq/peon/internal/peontest"
+	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/projector"
+)
+
+// TestMaximumSizeFieldsKeepEveryValueBounded drives accepted commands
+// with maximum-size fields through the whole stack (projects with
+// 250 KB names, six tool calls with 200 000-character inputs and outputs
+// in one turn, a message streamed as six 200 KB deltas, many turns) and
+// checks that every read-model value and every reply fits in the server's
+// max payload, that no projection is degraded, and that a rebuild from
+// the stream equals the live read model key by key.
+func TestMaximumSizeFieldsKeepEveryValueBounded(t *testing.T) {
+	s := startStack(t)
+	maxPayload := int(s.NC.MaxPayload())
+	var pid string
+	for i := range 5 {
+		pid = s.Send(t, domain.CreateProject{Name: strings.Repeat(string(rune('a'+i)), 250_000), Path: "/p" + itoa(uint64(i))}).ProjectID
+	}
+	th := s.Send(t, domain.CreateThread{ProjectID: pid, Title: strings.Repeat("t", 200_000), Model: strings.Repeat("m", 50_000)}).ThreadID
+	big := strings.Repeat(`x"é`, 50_000) // 200 000 bytes, longer once escaped in JSON
+	var last uint64
+	for turn := range 3 {
+		u := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
+		for i := range 6 {
+			id := itoa(uint64(turn*100 + i))
+			s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "c" + id,
+				Event: pe(domain.ToolCall{ToolCallID: "tc" + id, Name: "bash", Input: map[string]any{"command": big}})})
+			s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "r" + id,
+				Event: pe(domain.ToolResult{ToolCallID: "tc" + id, Output: big})})
+			s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "d" + id,
+				Event: pe(domain.TextDelta{MessageID: "m" + itoa(uint64(turn)), Delta: big})})
+		}
+		last = s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "end" + itoa(uint64(turn)),
+			Event: pe(domain.TurnComplete{StopReason: "end_turn"})}).LastSequence
+	}
+	waitFolded(t, s.JS, 1, last)
+
+	// Every value of every read-model bucket fits.
+	b := readmodel.BucketsV(1)
+	for _, bucket := range append(b.All(), contract.BucketMeta) {
+		kv := mustKV(t, s, bucket)
+		w, err := kv.WatchAll(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for e := range w.Updates() {
+			if e == nil {
+				break
+			}
+			if len(e.Value()) > maxPayload {
+				t.Errorf("%s %s: %d bytes, more than the max payload %d", bucket, e.Key(), len(e.Value()), maxPayload)
+			}
+		}
+		_ = w.Stop()
+	}
+
+	// The records answer, bounded, and the latest entries are there.
+	got, err := s.Client.Thread(t.Context(), contract.ThreadGet{ThreadID: th, MinSequence: last})
+	if err != nil {
+		t.Fatalf("thread.get: %v", err)
+	}
+	if len(got.Title) != 200_000 || got.Status != domain.StatusIdle || len(got.ToolCalls) == 0 ||
+		got.ToolCalls[len(got.ToolCalls)-1].ID != "tc205" || got.ToolCalls[len(got.ToolCalls)-1].Input["truncated"] != true {
+		t.Fatalf("thread record: %d tool calls, title %d bytes, status %s", len(got.ToolCalls), len(got.Title), got.Status)
+	}
+	if _, err := s.Client.Projects(t.Context(), contract.ProjectList{MinSequence: last}); err != nil {
+		t.Fatalf("project.list: %v", err)
+	}
+	if _, err := s.Client.Threads(t.Context(), contract.ThreadList{ProjectID: pid, MinSequence: last}); err != nil {
+		t.Fatalf("thread.list: %v", err)
+	}
+	st, err := s.Client.Status(t.Context(), contract.StatusQuery{MinSequence: last})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ps := range st.Projections {
+		if ps.Degraded {
+			t.Fatalf("%s degraded: %s", name, ps.Reason)
+		}
+	}
+
+	// The live read model equals a replay of the stream.
+	if err := projector.Rebuild(context.Background(), s.JS, s.Log, 2, last, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	diffs, err := projector.Compare(context.Background(), s.JS, readmodel.BucketsV(1), readmodel.BucketsV(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		// A long message's full segments carry the seq of the batch that
+		// last wrote them, which depends on how the live projection's
+		// batches fell; their text must be equal all the same.
+		if !strings.HasPrefix(d, b.Messages+" vs ") {
+			t.Errorf("the rebuilt read model differs from the live one: %s", d)
+		}
+	}
+	live, rebuilt := segmentTexts(t, s, readmodel.BucketsV(1).Messages), segmentTexts(t, s, readmodel.BucketsV(2).Messages)
+	if len(live) == 0 || len(live) != len(rebuilt) {
+		t.Fatalf("%d segments live, %d rebuilt", len(live), len(rebuilt))
+	}
+	for k, text := range live {
+		if rebuilt[k] != text {
+			t.Errorf("segment %s differs in its text", k)
+		}
+	}
+}
+
+// segmentTexts maps every segment key of a messages bucket to its text.
+func segmentTexts(t *testing.T, s *peontest.Stack, bucket string) map[string]string {
+	t.Helper()
+	kv := mustKV(t, s, bucket)
+	w, err := kv.WatchAll(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = w.Stop() }()
+	out := map[string]string{}
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+		if strings.Contains(e.Key(), "/") {
+			var seg contract.MessageSegment
+			if err := domain.Unmarshal(domain.MessagePack, e.Value(), &seg); err != nil {
+				t.Fatal(err)
+			}
+			out[e.Key()] = seg.Text
+		}
+	}
+	return out
+}
