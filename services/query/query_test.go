@@ -213,6 +213,11 @@ func TestRepliesAreBoundedByBytes(t *testing.T) {
 		if pages < 2 || strings.Join(got, ",") != strings.Join(names, ",") {
 			t.Fatalf("%v: project.list over %d pages returned %d projects", enc, pages, len(got))
 		}
+		// The client follows the pages for whoever wants every project.
+		all, err := client.New(s.NC, enc).Projects(t.Context(), contract.ProjectList{MinSequence: last})
+		if err != nil || len(all) != len(names) || all[len(all)-1].Name != "small" {
+			t.Fatalf("%v: client.Projects returned %d projects, %v", enc, len(all), err)
+		}
 
 		// thread.messages: the long message comes in parts, even with limit 1.
 		var text strings.Builder
