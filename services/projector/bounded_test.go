@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -97,46 +96,7 @@ func TestMaximumSizeFieldsKeepEveryValueBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range diffs {
-		// A long message's full segments carry the seq of the batch that
-		// last wrote them, which depends on how the live projection's
-		// batches fell; their text must be equal all the same.
-		if !strings.HasPrefix(d, b.Messages+" vs ") {
-			t.Errorf("the rebuilt read model differs from the live one: %s", d)
-		}
+	if len(diffs) > 0 {
+		t.Fatalf("the rebuilt read model differs from the live one: %v", diffs)
 	}
-	live, rebuilt := segmentTexts(t, s, readmodel.BucketsV(1).Messages), segmentTexts(t, s, readmodel.BucketsV(2).Messages)
-	if len(live) == 0 || len(live) != len(rebuilt) {
-		t.Fatalf("%d segments live, %d rebuilt", len(live), len(rebuilt))
-	}
-	for k, text := range live {
-		if rebuilt[k] != text {
-			t.Errorf("segment %s differs in its text", k)
-		}
-	}
-}
-
-// segmentTexts maps every segment key of a messages bucket to its text.
-func segmentTexts(t *testing.T, s *peontest.Stack, bucket string) map[string]string {
-	t.Helper()
-	kv := mustKV(t, s, bucket)
-	w, err := kv.WatchAll(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = w.Stop() }()
-	out := map[string]string{}
-	for e := range w.Updates() {
-		if e == nil {
-			break
-		}
-		if strings.Contains(e.Key(), "/") {
-			var seg contract.MessageSegment
-			if err := domain.Unmarshal(domain.MessagePack, e.Value(), &seg); err != nil {
-				t.Fatal(err)
-			}
-			out[e.Key()] = seg.Text
-		}
-	}
-	return out
 }

@@ -49,9 +49,7 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		from := max(a.segmentsWritten[key], 1)
 		for n := from; n <= rec.Segments; n++ {
 			seg := segment(msg, n)
-			g.Go(func() error {
-				return r.put(ctx, r.buckets.Messages, contract.SegmentKey(a.id, id, n), seg, seg.Seq, &a.revs)
-			})
+			g.Go(func() error { return r.putSegment(ctx, contract.SegmentKey(a.id, id, n), seg, &a.revs) })
 		}
 		a.segmentsWritten[key] = rec.Segments
 	}
@@ -94,6 +92,32 @@ func (r *runner) put(ctx context.Context, bucket, key string, v any, seq uint64,
 // with seq or later. The write is a compare-and-set on the key's revision,
 // so a stalled instance that wakes up can never overwrite newer state.
 func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte, seq uint64, revs *revisions) error {
+	return r.putGuarded(ctx, bucket, key, value, revs, func(stored []byte) bool {
+		var cur seqOnly
+		return domain.Unmarshal(domain.MessagePack, stored, &cur) == nil && cur.Seq >= seq
+	})
+}
+
+// putSegment writes a message's text segment unless the key holds a
+// longer text, or the same text stamped as new or newer (a message's text
+// only grows, so a longer segment is a newer one).
+func (r *runner) putSegment(ctx context.Context, key string, seg contract.MessageSegment, revs *revisions) error {
+	value, err := domain.Marshal(domain.MessagePack, seg)
+	if err != nil {
+		return err
+	}
+	return r.putGuarded(ctx, r.buckets.Messages, key, value, revs, func(stored []byte) bool {
+		var cur contract.MessageSegment
+		if domain.Unmarshal(domain.MessagePack, stored, &cur) != nil {
+			return false
+		}
+		return len(cur.Text) > len(seg.Text) || (len(cur.Text) == len(seg.Text) && cur.Seq >= seg.Seq)
+	})
+}
+
+// putGuarded writes value at key, compare-and-set on the key's revision,
+// unless holds says the value stored there is as new as value or newer.
+func (r *runner) putGuarded(ctx context.Context, bucket, key string, value []byte, revs *revisions, holds func(stored []byte) bool) error {
 	kv := r.kv[bucket]
 	for attempt := range 5 {
 		rev, known := revs.get(key)
@@ -115,8 +139,7 @@ func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte,
 			}
 			rev = 0
 			if e != nil {
-				var cur seqOnly
-				if domain.Unmarshal(domain.MessagePack, e.Value(), &cur) == nil && cur.Seq >= seq {
+				if holds(e.Value()) {
 					// Already there, or newer. The revision is not remembered:
 					// a write known to follow it must be newer than what it
 					// holds, and this state is not — its next write looks
