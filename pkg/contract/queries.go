@@ -18,6 +18,7 @@ const (
 	QueryThreadGet      = "thread.get"
 	QueryThreadList     = "thread.list"
 	QueryThreadMessages = "thread.messages"
+	QueryThreadToolCall = "thread.tool_call"
 	QueryEventsSince    = "events.since"
 	QueryStatus         = "status"
 )
@@ -78,6 +79,15 @@ type ThreadMessages struct {
 	MinSequence uint64 `json:"min_sequence,omitempty"`
 }
 
+// ThreadToolCall asks for one tool call of a thread whole: the thread
+// record holds a tool call's input and output only as previews, and only
+// for its most recent tool calls.
+type ThreadToolCall struct {
+	ThreadID    string `json:"thread_id" required:"true"`
+	ToolCallID  string `json:"tool_call_id" required:"true"`
+	MinSequence uint64 `json:"min_sequence,omitempty"`
+}
+
 // EventsSince asks for the stored events after a sequence.
 type EventsSince struct {
 	AfterSequence uint64 `json:"after_sequence"`
@@ -112,6 +122,11 @@ type ThreadReply struct {
 type ThreadsReply struct {
 	Threads []*domain.ThreadState `json:"threads"`
 	Next    string                `json:"next,omitempty"`
+}
+
+// ToolCallReply answers thread.tool_call.
+type ToolCallReply struct {
+	ToolCall *domain.ToolCallState `json:"tool_call"`
 }
 
 // MessagesReply answers thread.messages; Next is the cursor of the next
@@ -176,6 +191,7 @@ func (ProjectList) QueryName() string    { return QueryProjectList }
 func (ThreadGet) QueryName() string      { return QueryThreadGet }
 func (ThreadList) QueryName() string     { return QueryThreadList }
 func (ThreadMessages) QueryName() string { return QueryThreadMessages }
+func (ThreadToolCall) QueryName() string { return QueryThreadToolCall }
 func (EventsSince) QueryName() string    { return QueryEventsSince }
 func (StatusQuery) QueryName() string    { return QueryStatus }
 
@@ -184,6 +200,7 @@ func (r ProjectList) AtLeast() uint64    { return r.MinSequence }
 func (r ThreadGet) AtLeast() uint64      { return r.MinSequence }
 func (r ThreadList) AtLeast() uint64     { return r.MinSequence }
 func (r ThreadMessages) AtLeast() uint64 { return r.MinSequence }
+func (r ThreadToolCall) AtLeast() uint64 { return r.MinSequence }
 func (r EventsSince) AtLeast() uint64    { return r.MinSequence }
 func (r StatusQuery) AtLeast() uint64    { return r.MinSequence }
 

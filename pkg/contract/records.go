@@ -53,6 +53,11 @@ func SegmentKey(threadID, messageID string, n int) string {
 	return MessageKey(threadID, messageID) + "/" + strconv.Itoa(n)
 }
 
+// ToolCallKey is the peon_threads key of one tool call of a thread, whole
+// (a domain.ToolCallState): the thread's own record, at <thread_id>, holds
+// only previews. The extra tokens keep it apart from thread keys.
+func ToolCallKey(threadID, toolCallID string) string { return threadID + ".tool." + toolCallID }
+
 // SelectedRecord is the value of peon_meta selected_thread.
 type SelectedRecord struct {
 	ThreadID string `json:"thread_id"`

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/projector"
@@ -72,6 +73,16 @@ func TestMaximumSizeFieldsKeepEveryValueBounded(t *testing.T) {
 		got.ToolCalls[len(got.ToolCalls)-1].ID != "tc205" || got.ToolCalls[len(got.ToolCalls)-1].Input["truncated"] != true {
 		t.Fatalf("thread record: %d tool calls, title %d bytes, status %s", len(got.ToolCalls), len(got.Title), got.Status)
 	}
+	// The tool call whole, input and output, in both encodings.
+	for _, enc := range []domain.Encoding{domain.MessagePack, domain.JSON} {
+		var tc contract.ToolCallReply
+		if err := client.New(s.NC, enc).Query(t.Context(), contract.ThreadToolCall{ThreadID: th, ToolCallID: "tc3", MinSequence: last}, &tc); err != nil {
+			t.Fatalf("%v: thread.tool_call: %v", enc, err)
+		}
+		if tc.ToolCall.Input["command"] != big || tc.ToolCall.Output != big || tc.ToolCall.Status != domain.ToolCallSucceeded {
+			t.Fatalf("%v: tool call not whole: %d bytes of output, status %s", enc, len(tc.ToolCall.Output), tc.ToolCall.Status)
+		}
+	}
 	if _, err := s.Client.Projects(t.Context(), contract.ProjectList{MinSequence: last}); err != nil {
 		t.Fatalf("project.list: %v", err)
 	}
@@ -98,5 +109,43 @@ func TestMaximumSizeFieldsKeepEveryValueBounded(t *testing.T) {
 	}
 	if len(diffs) > 0 {
 		t.Fatalf("the rebuilt read model differs from the live one: %v", diffs)
+	}
+}
+
+// TestToolCallsUnderTheirOwnKeys: every tool call is readable whole with
+// thread.tool_call, and a restore that drops a turn drops its tool calls'
+// keys too.
+func TestToolCallsUnderTheirOwnKeys(t *testing.T) {
+	s := startStack(t)
+	p := s.Send(t, domain.CreateProject{Name: "a", Path: "/a"}).ProjectID
+	th := s.Send(t, domain.CreateThread{ProjectID: p, Title: "t"}).ThreadID
+	var checkpoint string
+	for turn := range 2 {
+		u := s.Send(t, domain.StartTurn{ThreadID: th, Text: "go"}).TurnID
+		id := "tc" + itoa(uint64(turn))
+		s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "c",
+			Event: pe(domain.ToolCall{ToolCallID: id, Name: "bash", Input: map[string]any{"turn": int64(turn)}})})
+		s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "r", Event: pe(domain.ToolResult{ToolCallID: id, Output: "out"})})
+		s.Send(t, domain.IngestProviderEvent{ThreadID: th, TurnID: u, ProviderEventID: "e", Event: pe(domain.TurnComplete{StopReason: "end_turn"})})
+		cp := s.Send(t, domain.CreateCheckpoint{ThreadID: th, TurnID: u, Ref: "refs/peon/" + itoa(uint64(turn))}).CheckpointID
+		if turn == 0 {
+			checkpoint = cp
+		}
+	}
+	last := s.Send(t, domain.RestoreCheckpoint{ThreadID: th, CheckpointID: checkpoint}).LastSequence
+	var tc contract.ToolCallReply
+	s.Query(t, contract.ThreadToolCall{ThreadID: th, ToolCallID: "tc0", MinSequence: last}, &tc)
+	if tc.ToolCall.Output != "out" || tc.ToolCall.TurnID == "" || len(tc.ToolCall.Input) != 1 {
+		t.Fatalf("tc0: %+v", tc.ToolCall)
+	}
+	err := s.Client.Query(t.Context(), contract.ThreadToolCall{ThreadID: th, ToolCallID: "tc1", MinSequence: last}, &tc)
+	wantCode(t, err, domain.CodeToolCallNotFound)
+	err = s.Client.Query(t.Context(), contract.ThreadToolCall{ThreadID: th, ToolCallID: "a.b"}, &tc)
+	wantCode(t, err, domain.CodeInvalidCommand)
+	// thread.list still lists threads only.
+	var list contract.ThreadsReply
+	s.Query(t, contract.ThreadList{ProjectID: p, MinSequence: last}, &list)
+	if len(list.Threads) != 1 || list.Threads[0].ID != th {
+		t.Fatalf("thread.list: %+v", list.Threads)
 	}
 }

@@ -15,12 +15,30 @@ type dirty struct {
 	threads  map[string]*threadAgg
 	messages map[string]*threadAgg // message key -> its thread
 	deleted  map[string]deletion   // message keys to delete
-	selected *contract.SelectedRecord
+	// toolCalls and deletedTools are tool call keys (contract.ToolCallKey)
+	// to write, and to delete (dropped by a restore), with their thread.
+	toolCalls, deletedTools map[string]toolRef
+	selected                *contract.SelectedRecord
+}
+
+// toolCall marks a tool call's key for writing (it may have been dropped
+// earlier in the batch, and made again with the same id).
+func (d *dirty) toolCall(a *threadAgg, id string) {
+	key := contract.ToolCallKey(a.id, id)
+	delete(d.deletedTools, key)
+	d.toolCalls[key] = toolRef{a, id}
+}
+
+// toolRef names one tool call of a thread's aggregate.
+type toolRef struct {
+	a  *threadAgg
+	id string
 }
 
 func newDirty() *dirty {
 	return &dirty{projects: map[string]*projectEntry{}, threads: map[string]*threadAgg{},
-		messages: map[string]*threadAgg{}, deleted: map[string]deletion{}}
+		messages: map[string]*threadAgg{}, deleted: map[string]deletion{},
+		toolCalls: map[string]toolRef{}, deletedTools: map[string]toolRef{}}
 }
 
 // merge adds what other marked (a thread load that turned out complete).
@@ -36,6 +54,12 @@ func (d *dirty) merge(other *dirty) {
 	}
 	for k, v := range other.deleted {
 		d.deleted[k] = v
+	}
+	for k, v := range other.toolCalls {
+		d.toolCalls[k] = v
+	}
+	for k, v := range other.deletedTools {
+		d.deletedTools[k] = v
 	}
 	if other.selected != nil && (d.selected == nil || other.selected.Seq > d.selected.Seq) {
 		d.selected = other.selected
@@ -130,8 +154,14 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 // whether the aggregate may be cached (see fold).
 func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64, keep bool) error {
 	var before map[string]int
-	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
-		before = messageLengths(a)
+	var toolsBefore []string
+	if _, restore := e.(domain.CheckpointRestored); restore {
+		if r.p.Transcript {
+			before = messageLengths(a)
+		}
+		if r.p.Catalog {
+			toolsBefore = toolCallIDs(a)
+		}
 	}
 	a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 	a.lastSeq = rec.Sequence
@@ -147,6 +177,21 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 		}
 		if !domain.IsTranscriptEvent(e) {
 			d.threads[a.id] = a
+		}
+		switch ev := e.(type) {
+		case domain.ToolCallStarted:
+			d.toolCall(a, ev.ToolCallID)
+		case domain.ToolCallCompleted:
+			d.toolCall(a, ev.ToolCallID)
+		}
+		for _, id := range toolsBefore {
+			if t, ok := a.thread(); ok {
+				if _, still := t.ToolCall(id); !still {
+					key := contract.ToolCallKey(a.id, id)
+					delete(d.toolCalls, key)
+					d.deletedTools[key] = toolRef{a, id}
+				}
+			}
 		}
 		switch e.(type) {
 		case domain.ThreadSelected:
@@ -190,6 +235,19 @@ func transcriptKeys(e domain.Event) []string {
 		return []string{domain.ThinkingMessageID(ev.MessageID)}
 	}
 	return nil
+}
+
+// toolCallIDs lists the thread's tool calls.
+func toolCallIDs(a *threadAgg) []string {
+	t, ok := a.thread()
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(t.ToolCalls))
+	for _, c := range t.ToolCalls {
+		out = append(out, c.ID)
+	}
+	return out
 }
 
 // messageLengths maps each message of the thread to its text length.

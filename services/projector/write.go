@@ -32,6 +32,33 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		seq := t.Seq
 		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, id, value, seq, &a.revs) })
 	}
+	for key, ref := range d.toolCalls {
+		t, ok := ref.a.thread()
+		if !ok {
+			continue
+		}
+		c, ok := t.ToolCall(ref.id)
+		if !ok {
+			continue // dropped by a restore later in the batch
+		}
+		value, err := domain.Marshal(domain.MessagePack, c) // encode now: the fold owns c
+		if err != nil {
+			return err
+		}
+		seq, revs := c.Seq, &ref.a.revs
+		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, key, value, seq, revs) })
+	}
+	for key, ref := range d.deletedTools {
+		revs := &ref.a.revs
+		g.Go(func() error {
+			revs.forget(key)
+			err := r.kv[r.buckets.Threads].Delete(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		})
+	}
 	for key, a := range d.messages {
 		t, ok := a.thread()
 		if !ok {

@@ -36,6 +36,22 @@ func (s *Service) threadGet(ctx context.Context, rq request, r contract.ThreadGe
 	return reply, s.fitsAlone(rq, reply, "thread", r.ThreadID)
 }
 
+func (s *Service) threadToolCall(ctx context.Context, rq request, r contract.ThreadToolCall) (any, error) {
+	if !domain.ValidID(r.ThreadID) {
+		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
+	}
+	if !domain.ValidID(r.ToolCallID) {
+		return nil, domain.Errorf(domain.CodeInvalidCommand, "tool_call_id %q is not a valid id", r.ToolCallID)
+	}
+	var c domain.ToolCallState
+	_, b, _ := s.reading()
+	if err := s.get(ctx, b.Threads, contract.ToolCallKey(r.ThreadID, r.ToolCallID), &c); err != nil {
+		return nil, notFound(err, domain.CodeToolCallNotFound, "tool call", r.ThreadID+"/"+r.ToolCallID)
+	}
+	reply := contract.ToolCallReply{ToolCall: &c}
+	return reply, s.fitsAlone(rq, reply, "tool call", r.ToolCallID)
+}
+
 // fitsAlone refuses a reply of one record that does not fit in a message:
 // reply_too_large, never a reply the server drops.
 func (s *Service) fitsAlone(rq request, reply any, what, id string) error {
@@ -90,7 +106,9 @@ func (s *Service) threadList(ctx context.Context, rq request, r contract.ThreadL
 	}
 	var all []*domain.ThreadState
 	_, b, _ := s.reading()
-	err = s.each(ctx, b.Threads, ">", func(_ string, data []byte) error {
+	// "*": thread records only, one token; a thread's tool calls are
+	// under <thread_id>.tool.<id>.
+	err = s.each(ctx, b.Threads, "*", func(_ string, data []byte) error {
 		var t domain.ThreadState
 		if err := domain.Unmarshal(domain.MessagePack, data, &t); err != nil {
 			return err

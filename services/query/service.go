@@ -159,6 +159,7 @@ func (s *Service) register() (micro.Service, error) {
 		contract.QueryThreadGet:      handle(s, readsCatalog, s.threadGet),
 		contract.QueryThreadList:     handle(s, readsCatalog, s.threadList),
 		contract.QueryThreadMessages: handle(s, readsTranscript, s.threadMessages),
+		contract.QueryThreadToolCall: handle(s, readsCatalog, s.threadToolCall),
 		contract.QueryEventsSince:    handle(s, readsStream, s.eventsSince),
 		contract.QueryStatus:         handle(s, readsStream, s.status),
 	}
