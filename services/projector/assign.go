@@ -151,6 +151,7 @@ func (u *units) wait(ctx context.Context) error {
 // set runs exactly the projections owned: it stops the others cleanly and
 // starts the missing ones.
 func (u *units) set(owned []int) {
+	defer u.s.ready.Signal() // running its share, which may be none
 	changed := false
 	for k, r := range u.running {
 		if !slices.Contains(owned, k) {

@@ -181,6 +181,11 @@ func TestLostConsumerStopsTheProjector(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
+	select {
+	case <-svc.Ready():
+	case err := <-done:
+		t.Fatalf("Run returned before it was ready: %v", err)
+	}
 	last := s.Send(t, domain.CreateProject{Name: "a", Path: "/a"}).LastSequence
 	waitFolded(t, s.JS, 1, last)
 	if err := s.JS.DeleteConsumer(t.Context(), contract.EventStream, readmodel.Catalog.ConsumerName(1)); err != nil {
@@ -193,5 +198,19 @@ func TestLostConsumerStopsTheProjector(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("the projector went on without its consumer")
+	}
+}
+
+// TestDefaultConfigIsValid: every default is within Validate's bounds, and
+// a bad configuration is reported whole.
+func TestDefaultConfigIsValid(t *testing.T) {
+	if err := projector.DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	err := projector.Config{Version: -1, BatchSize: 20_000, RetryDelay: -time.Second}.Validate()
+	for _, want := range []string{"version -1", "batch size 20000", "retry delay"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate() = %v, want it to say %q", err, want)
+		}
 	}
 }

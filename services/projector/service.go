@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 )
@@ -23,7 +24,12 @@ type Service struct {
 	js          jetstream.JetStream
 	log         *slog.Logger
 	projections []readmodel.Projection
+	ready       lifecycle.Ready
 }
+
+// Ready is closed once the instance runs its projections (its share, or
+// all of those it was given).
+func (s *Service) Ready() <-chan struct{} { return s.ready.Done() }
 
 // New returns a projector running the given projections, or, when none
 // are given, its share of the layout the admin step created.
@@ -89,7 +95,9 @@ func (s *Service) runFollowing(ctx context.Context) error {
 			return err
 		}
 		vctx, switchVersion := context.WithCancel(ctx)
+		watched := make(chan struct{})
 		go func() {
+			defer close(watched)
 			_ = readmodel.WatchVersion(vctx, s.js, func(nv int) {
 				if nv != v {
 					s.log.Info("read model version switched", "from", v, "to", nv)
@@ -99,6 +107,7 @@ func (s *Service) runFollowing(ctx context.Context) error {
 		}()
 		err = s.runVersion(vctx, v)
 		switchVersion()
+		<-watched // nothing outlives Run
 		if ctx.Err() != nil || err != nil {
 			return err
 		}
