@@ -125,6 +125,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Ready means a request sent now is answered: the server must have
+	// the endpoints' subscriptions, which the client sends asynchronously.
+	if err := s.nc.FlushTimeout(10 * time.Second); err != nil && gctx.Err() == nil {
+		_ = svc.Stop()
+		return fmt.Errorf("register %s: %w", contract.QueryService, err)
+	}
 	s.log.Info("query serving", "subjects", contract.QueryPrefix+".>", "instance", s.cfg.Instance)
 	s.ready.Signal()
 	<-gctx.Done()
