@@ -274,7 +274,11 @@ func TestRealPayloadsMatchTheSchemas(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sc.check(schema, b)
+			if bucket == contract.BucketThreads && strings.Contains(key, ".tool.") {
+				sc.check("records/ToolCallState", b) // a tool call whole, under its thread
+			} else {
+				sc.check(schema, b)
+			}
 			n++
 		}
 		if n == 0 {

@@ -60,7 +60,7 @@ func asyncAPI(c *catalog, groups []group) map[string]any {
 	}
 	queryReplies := map[string]string{contract.QueryProjectGet: "ProjectReply", contract.QueryProjectList: "ProjectsReply",
 		contract.QueryThreadGet: "ThreadReply", contract.QueryThreadList: "ThreadsReply", contract.QueryThreadMessages: "MessagesReply",
-		contract.QueryEventsSince: "EventsReply", contract.QueryStatus: "StatusReply",
+		contract.QueryThreadToolCall: "ToolCallReply", contract.QueryEventsSince: "EventsReply", contract.QueryStatus: "StatusReply",
 		contract.QueryTurnDiff: "TurnDiffReply"}
 	for _, q := range queryRequests() {
 		ch := "query." + q.name
@@ -145,7 +145,7 @@ type queryRequest struct{ name, schema string }
 func queryRequests() []queryRequest {
 	return []queryRequest{{contract.QueryProjectGet, "ProjectGet"}, {contract.QueryProjectList, "ProjectList"},
 		{contract.QueryThreadGet, "ThreadGet"}, {contract.QueryThreadList, "ThreadList"},
-		{contract.QueryThreadMessages, "ThreadMessages"}, {contract.QueryEventsSince, "EventsSince"},
+		{contract.QueryThreadMessages, "ThreadMessages"}, {contract.QueryThreadToolCall, "ThreadToolCall"}, {contract.QueryEventsSince, "EventsSince"},
 		{contract.QueryStatus, "StatusQuery"}, {contract.QueryTurnDiff, "TurnDiff"}}
 }
 
@@ -155,7 +155,8 @@ type bucket struct{ bucket, key, schema, about string }
 func buckets() []bucket {
 	return []bucket{
 		{contract.BucketProjects, "<project_id>", "ProjectState", "one record per project"},
-		{contract.BucketThreads, "<thread_id>", "ThreadState", "one record per thread"},
+		{contract.BucketThreads, "<thread_id>", "ThreadState", "one record per thread, bounded (recent entries, previews)"},
+		{contract.BucketThreads, "<thread_id>.tool.<tool_call_id>", "ToolCallState", "each tool call whole"},
 		{contract.BucketMessages, "<thread_id>.<message_id> (and .../<n> for text segments)", "MessageRecord", "the transcript"},
 		{contract.BucketMeta, "progress.<projection>", "ProgressRecord", "how far each projection has folded (also parked.*, selected_thread, current.*)"},
 	}

@@ -29,15 +29,15 @@ func contractSchemas(c *catalog) []group {
 		events = append(events, c.add(e, output))
 	}
 	inputs := []any{contract.ProviderMessage{}, contract.ProjectGet{}, contract.ProjectList{}, contract.ThreadGet{},
-		contract.ThreadList{}, contract.ThreadMessages{}, contract.EventsSince{}, contract.StatusQuery{}, contract.TurnDiff{}}
+		contract.ThreadList{}, contract.ThreadMessages{}, contract.ThreadToolCall{}, contract.EventsSince{}, contract.StatusQuery{}, contract.TurnDiff{}}
 	var queries []string
 	for _, v := range inputs {
 		queries = append(queries, c.add(v, input))
 	}
 	replies := addAll(c, output, contract.CommandReply{}, contract.ErrorBody{}, contract.ProjectReply{}, contract.ProjectsReply{},
-		contract.ThreadReply{}, contract.ThreadsReply{}, contract.MessagesReply{}, contract.EventsReply{}, contract.StatusReply{},
+		contract.ThreadReply{}, contract.ThreadsReply{}, contract.MessagesReply{}, contract.ToolCallReply{}, contract.EventsReply{}, contract.StatusReply{},
 		contract.TurnDiffReply{}, sysstatus.Report{})
-	records := addAll(c, output, domain.ProjectState{}, domain.ThreadState{}, contract.MessageRecord{}, contract.MessageSegment{},
+	records := addAll(c, output, domain.ProjectState{}, domain.ThreadState{}, domain.ToolCallState{}, contract.MessageRecord{}, contract.MessageSegment{},
 		contract.SelectedRecord{}, contract.ProgressRecord{}, contract.ParkedRecord{}, contract.RejectionRecord{})
 	c.finish()
 	for _, t := range commands {

@@ -17,21 +17,19 @@ import (
 	"github.com/peonhq/peon/services/query"
 )
 
-// The bridge: decider, projector and query have no DefaultConfig yet (their
-// zero fields mean defaults, filled in privately), so the defaults of the
-// fields the CLI exposes are written down here, once. Each of these goes
-// when its service exports DefaultConfig; provider-ingest and the
-// simulator already do, and their flags come from it.
+// The bridge: the decider has no DefaultConfig yet (its zero fields mean
+// defaults, filled in privately), so the defaults of the fields the CLI
+// exposes are written down here, once; that goes when it exports
+// DefaultConfig. Projector, query, provider-ingest and the simulator
+// already do, and their flags come from it.
 
 func deciderDefaults() decider.Config {
 	return decider.Config{MaxBodyBytes: domain.DefaultMaxCommandBytes, Concurrency: 128, CacheEntries: 10_000, CacheBytes: 256 << 20}
 }
 
-func projectorDefaults() projector.Config {
-	return projector.Config{CacheEntries: 10_000, CacheBytes: 256 << 20}
-}
+func projectorDefaults() projector.Config { return projector.DefaultConfig() }
 
-func queryDefaults() query.Config { return query.Config{} }
+func queryDefaults() query.Config { return query.DefaultConfig() }
 
 // setupDefaults are `peon setup`'s: one replica (one server), one
 // transcript partition.

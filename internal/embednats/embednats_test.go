@@ -1,9 +1,13 @@
 package embednats_test
 
 import (
+	"bufio"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"syscall"
@@ -75,4 +79,70 @@ func TestLockDir(t *testing.T) {
 		t.Fatalf("after unlock: %v", err)
 	}
 	unlock()
+}
+
+// TestSecondProcessOnADataDirExitsAtOnce runs a second process (this test
+// binary again) on a data directory this one holds: it exits at once,
+// naming this process as the holder. Then the roles swap: a directory a
+// child process holds is refused here, naming the child.
+func TestSecondProcessOnADataDirExitsAtOnce(t *testing.T) {
+	if dir := os.Getenv("PEON_LOCK_HELPER_DIR"); dir != "" {
+		lockHelper(dir)
+		return
+	}
+	dir := t.TempDir()
+	unlock, err := embednats.LockDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := exec.Command(os.Args[0], "-test.run=^TestSecondProcessOnADataDirExitsAtOnce$")
+	second.Env = append(os.Environ(), "PEON_LOCK_HELPER_DIR="+dir)
+	out, err := second.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 3 ||
+		!strings.Contains(string(out), "in use by process "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("second process on a held directory: %v\n%s", err, out)
+	}
+	unlock()
+
+	holder := exec.Command(os.Args[0], "-test.run=^TestSecondProcessOnADataDirExitsAtOnce$")
+	holder.Env = append(os.Environ(), "PEON_LOCK_HELPER_DIR="+dir, "PEON_LOCK_HELPER_HOLD=1")
+	stdin, err := holder.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := holder.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); _ = holder.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || strings.TrimSpace(line) != "locked" {
+		t.Fatalf("holder: %q, %v", line, err)
+	}
+	_, err = embednats.LockDir(dir)
+	var held *embednats.HeldError
+	if !errors.As(err, &held) || held.PID != holder.Process.Pid {
+		t.Fatalf("lock on a directory process %d holds: %v", holder.Process.Pid, err)
+	}
+}
+
+// lockHelper is the child process of TestSecondProcessOnADataDirExitsAtOnce:
+// it takes dir, or exits 3 with the error as a second peon would; asked to
+// hold, it says "locked" and keeps the directory until stdin closes.
+func lockHelper(dir string) {
+	unlock, err := embednats.LockDir(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	defer unlock()
+	if os.Getenv("PEON_LOCK_HELPER_HOLD") != "" {
+		fmt.Println("locked")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+	}
+	os.Exit(0)
 }

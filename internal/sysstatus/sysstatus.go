@@ -104,7 +104,10 @@ func Collect(ctx context.Context, nc *nats.Conn) (Report, error) {
 	} else {
 		r.Projections = st.Projections
 		for name, p := range st.Projections {
-			if p.Degraded {
+			switch {
+			case p.Degraded && p.Reason != "":
+				r.Problems = append(r.Problems, "projection "+name+" is degraded: "+p.Reason)
+			case p.Degraded:
 				r.Problems = append(r.Problems, "projection "+name+" is degraded")
 			}
 		}

@@ -130,10 +130,21 @@ func (c *Client) Project(ctx context.Context, q contract.ProjectGet) (*domain.Pr
 	return r.Project, c.Query(ctx, q, &r)
 }
 
-// Projects returns every project (project.list).
+// Projects returns every project after q.After (project.list), asking
+// page after page: a reply holds what fits in one message.
 func (c *Client) Projects(ctx context.Context, q contract.ProjectList) ([]*domain.ProjectState, error) {
-	var r contract.ProjectsReply
-	return r.Projects, c.Query(ctx, q, &r)
+	var out []*domain.ProjectState
+	for {
+		var r contract.ProjectsReply
+		if err := c.Query(ctx, q, &r); err != nil {
+			return out, err
+		}
+		out = append(out, r.Projects...)
+		if r.Next == "" {
+			return out, nil
+		}
+		q.After = r.Next
+	}
 }
 
 // Thread returns one thread's record (thread.get).
@@ -142,14 +153,27 @@ func (c *Client) Thread(ctx context.Context, q contract.ThreadGet) (*domain.Thre
 	return r.Thread, c.Query(ctx, q, &r)
 }
 
-// Threads returns the threads of a project, or all (thread.list).
+// Threads returns the threads of a project, or all, after q.After
+// (thread.list), asking page after page.
 func (c *Client) Threads(ctx context.Context, q contract.ThreadList) ([]*domain.ThreadState, error) {
-	var r contract.ThreadsReply
-	return r.Threads, c.Query(ctx, q, &r)
+	var out []*domain.ThreadState
+	for {
+		var r contract.ThreadsReply
+		if err := c.Query(ctx, q, &r); err != nil {
+			return out, err
+		}
+		out = append(out, r.Threads...)
+		if r.Next == "" {
+			return out, nil
+		}
+		q.After = r.Next
+	}
 }
 
 // Messages returns a page of a thread's transcript (thread.messages);
-// reply.Next, when not 0, is the After of the next page.
+// the next page is After: reply.Next, TextOffset: reply.NextTextOffset,
+// and there is one unless both are 0. The last message of a page can be
+// a part of its text (TextLength set: see contract.MessagesReply).
 func (c *Client) Messages(ctx context.Context, q contract.ThreadMessages) (contract.MessagesReply, error) {
 	var r contract.MessagesReply
 	return r, c.Query(ctx, q, &r)

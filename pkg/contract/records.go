@@ -24,8 +24,14 @@ type MessageRecord struct {
 	// under SegmentKey(thread, message, 1..Segments); Text holds the first.
 	// The query service assembles them; its replies always carry the whole
 	// text and Segments 0.
-	Segments int    `json:"segments,omitempty"`
-	Seq      uint64 `json:"seq"`
+	Segments int `json:"segments,omitempty"`
+	// TextOffset and TextLength are set in a thread.messages reply that
+	// carries only a part of a message too long for one reply: Text is
+	// the part starting at byte TextOffset of the whole text, which is
+	// TextLength bytes long. Never set in the bucket.
+	TextOffset int    `json:"text_offset,omitempty"`
+	TextLength int    `json:"text_length,omitempty"`
+	Seq        uint64 `json:"seq"`
 }
 
 // SegmentBytes is the size of a message text segment in peon_messages:
@@ -47,6 +53,11 @@ func SegmentKey(threadID, messageID string, n int) string {
 	return MessageKey(threadID, messageID) + "/" + strconv.Itoa(n)
 }
 
+// ToolCallKey is the peon_threads key of one tool call of a thread, whole
+// (a domain.ToolCallState): the thread's own record, at <thread_id>, holds
+// only previews. The extra tokens keep it apart from thread keys.
+func ToolCallKey(threadID, toolCallID string) string { return threadID + ".tool." + toolCallID }
+
 // SelectedRecord is the value of peon_meta selected_thread.
 type SelectedRecord struct {
 	ThreadID string `json:"thread_id"`
@@ -59,6 +70,15 @@ type ProgressRecord struct {
 	Projection string `json:"projection"`
 	LastFolded uint64 `json:"last_folded"`
 	Parked     int64  `json:"parked"`
+	// Degraded, when set, is why the projection cannot go on (a write the
+	// server refuses, progress past the stream's end); cleared by the
+	// next batch it writes.
+	Degraded string `json:"degraded,omitempty"`
+	// PastStreamEnd is set, for good, when the projection found its
+	// progress past the stream's end: its read model was not folded from
+	// this stream, and queries refuse min_sequence on it until a rebuild
+	// (a new version, with its own progress records) replaces it.
+	PastStreamEnd bool `json:"past_stream_end,omitempty"`
 	// Partitions is how many ways the projection is split (absent: one),
 	// so readers find the partition that folds a thread.
 	Partitions int       `json:"partitions,omitempty"`

@@ -40,21 +40,31 @@ type Route struct {
 var minSequence = Param{Name: "min_sequence", In: "query", Integer: true,
 	Description: "answer only once every event up to this sequence that affects the data is folded (504 timeout otherwise)"}
 
+// The cursor and page size of project and thread lists.
+var (
+	listAfter = Param{Name: "after", In: "query", Description: "cursor: the next of the previous page (absent: from the start)"}
+	listLimit = Param{Name: "limit", In: "query", Integer: true, Description: "records per page (at most 1000)"}
+)
+
 // Routes is the API, in the order the document lists it.
 var Routes = []Route{
 	{Method: "POST", Path: "/v1/commands/{name}", Summary: "Send a command (the body is the command's JSON; the reply is the command reply or an error with the contract's code)",
 		Params: []Param{{Name: "name", In: "path", Required: true, Description: "the command's name, as on peon.cmd.<name>: project.create, turn.start, ..."}}, Reply: "CommandReply"},
-	{Method: "GET", Path: "/v1/projects", Summary: "List the projects", Query: contract.QueryProjectList, Params: []Param{minSequence}, Reply: "ProjectsReply"},
+	{Method: "GET", Path: "/v1/projects", Summary: "A page of the projects, by creation", Query: contract.QueryProjectList,
+		Params: []Param{listAfter, listLimit, minSequence}, Reply: "ProjectsReply"},
 	{Method: "GET", Path: "/v1/projects/{project_id}", Summary: "Get a project", Query: contract.QueryProjectGet,
 		Params: []Param{{Name: "project_id", In: "path", Required: true}, minSequence}, Reply: "ProjectReply"},
 	{Method: "GET", Path: "/v1/threads", Summary: "List the threads, of one project or all", Query: contract.QueryThreadList,
-		Params: []Param{{Name: "project_id", In: "query", Description: "only this project's threads"}, minSequence}, Reply: "ThreadsReply"},
+		Params: []Param{{Name: "project_id", In: "query", Description: "only this project's threads"}, listAfter, listLimit, minSequence}, Reply: "ThreadsReply"},
 	{Method: "GET", Path: "/v1/threads/{thread_id}", Summary: "Get a thread's record", Query: contract.QueryThreadGet,
 		Params: []Param{{Name: "thread_id", In: "path", Required: true}, minSequence}, Reply: "ThreadReply"},
 	{Method: "GET", Path: "/v1/threads/{thread_id}/messages", Summary: "A page of a thread's transcript, in order", Query: contract.QueryThreadMessages,
 		Params: []Param{{Name: "thread_id", In: "path", Required: true},
 			{Name: "after", In: "query", Integer: true, Description: "cursor: the next of the previous page (0: from the start)"},
+			{Name: "text_offset", In: "query", Integer: true, Description: "continue a message given in parts: the next_text_offset of the previous page"},
 			{Name: "limit", In: "query", Integer: true, Description: "messages per page"}, minSequence}, Reply: "MessagesReply"},
+	{Method: "GET", Path: "/v1/threads/{thread_id}/tool_calls/{tool_call_id}", Summary: "One tool call whole, input and output", Query: contract.QueryThreadToolCall,
+		Params: []Param{{Name: "thread_id", In: "path", Required: true}, {Name: "tool_call_id", In: "path", Required: true}, minSequence}, Reply: "ToolCallReply"},
 	{Method: "GET", Path: "/v1/threads/{thread_id}/turns/{turn_id}/diff", Summary: "A turn's changed files and unified diff", Query: contract.QueryTurnDiff,
 		Params: []Param{{Name: "thread_id", In: "path", Required: true}, {Name: "turn_id", In: "path", Required: true}}, Reply: "TurnDiffReply"},
 	{Method: "GET", Path: "/v1/events", Summary: "Every event, live, as Server-Sent Events (id = the event's sequence; resume with Last-Event-ID)", Stream: true,

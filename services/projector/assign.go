@@ -99,6 +99,9 @@ type units struct {
 	layout    []readmodel.Projection
 	consumers map[string]jetstream.Consumer
 	running   map[int]*unit // by index in the layout
+	// failed receives the error of a projection that stopped on a
+	// failure no retry mends; the instance stops with it.
+	failed chan error
 }
 
 // all is every index of the layout.
@@ -128,14 +131,27 @@ func (u *units) follow(ctx context.Context, self string) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-u.failed:
+			return err
 		case <-tick.C:
 		}
+	}
+}
+
+// wait runs until ctx is done or a projection fails.
+func (u *units) wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-u.failed:
+		return err
 	}
 }
 
 // set runs exactly the projections owned: it stops the others cleanly and
 // starts the missing ones.
 func (u *units) set(owned []int) {
+	defer u.s.ready.Signal() // running its share, which may be none
 	changed := false
 	for k, r := range u.running {
 		if !slices.Contains(owned, k) {
@@ -147,7 +163,7 @@ func (u *units) set(owned []int) {
 	for _, k := range owned {
 		if u.running[k] == nil {
 			p := u.layout[k]
-			u.running[k] = startUnit(u.ctx, newRunner(p, u.cfg, u.s.js, u.kv, u.s.log.With("instance", u.cfg.Instance)), u.consumers[p.Name])
+			u.running[k] = startUnit(u.ctx, newRunner(p, u.cfg, u.s.js, u.kv, u.s.log.With("instance", u.cfg.Instance)), u.consumers[p.Name], u.failed)
 			changed = true
 		}
 	}
@@ -180,12 +196,17 @@ type unit struct {
 	done   chan struct{}
 }
 
-func startUnit(ctx context.Context, r *runner, cons jetstream.Consumer) *unit {
+func startUnit(ctx context.Context, r *runner, cons jetstream.Consumer, failed chan<- error) *unit {
 	ctx, cancel := context.WithCancel(ctx)
 	u := &unit{r: r, cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(u.done)
-		_ = r.run(ctx, cons)
+		if err := r.run(ctx, cons); err != nil {
+			select {
+			case failed <- err:
+			default: // the instance is stopping with another failure already
+			}
+		}
 	}()
 	return u
 }

@@ -29,27 +29,36 @@ type Config struct {
 	RebalanceEvery time.Duration
 }
 
+// DefaultConfig is the configuration every flag default and every zero
+// field comes from.
+func DefaultConfig() Config {
+	return Config{BatchSize: 500, CacheEntries: 10_000, CacheBytes: 256 << 20, WriteConcurrency: 64,
+		RetryDelay: time.Second, LogEvery: 30 * time.Second, RebalanceEvery: 2 * time.Second}
+}
+
+// withDefaults fills the zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
+	d := DefaultConfig()
 	if c.BatchSize == 0 {
-		c.BatchSize = 500
+		c.BatchSize = d.BatchSize
 	}
 	if c.CacheEntries == 0 {
-		c.CacheEntries = 10_000
+		c.CacheEntries = d.CacheEntries
 	}
 	if c.CacheBytes == 0 {
-		c.CacheBytes = 256 << 20
+		c.CacheBytes = d.CacheBytes
 	}
 	if c.WriteConcurrency == 0 {
-		c.WriteConcurrency = 64
+		c.WriteConcurrency = d.WriteConcurrency
 	}
 	if c.RetryDelay == 0 {
-		c.RetryDelay = time.Second
+		c.RetryDelay = d.RetryDelay
 	}
 	if c.LogEvery == 0 {
-		c.LogEvery = 30 * time.Second
+		c.LogEvery = d.LogEvery
 	}
 	if c.RebalanceEvery == 0 {
-		c.RebalanceEvery = 2 * time.Second
+		c.RebalanceEvery = d.RebalanceEvery
 	}
 	return c
 }
@@ -65,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.CacheEntries < 0 || c.CacheBytes < 0 || c.WriteConcurrency < 0 {
 		errs = append(errs, errors.New("cache and concurrency bounds must not be negative"))
+	}
+	if c.RetryDelay < 0 || c.LogEvery < 0 || c.RebalanceEvery < 0 {
+		errs = append(errs, errors.New("retry delay, log and rebalance intervals must not be negative"))
 	}
 	return errors.Join(errs...)
 }

@@ -15,12 +15,30 @@ type dirty struct {
 	threads  map[string]*threadAgg
 	messages map[string]*threadAgg // message key -> its thread
 	deleted  map[string]deletion   // message keys to delete
-	selected *contract.SelectedRecord
+	// toolCalls and deletedTools are tool call keys (contract.ToolCallKey)
+	// to write, and to delete (dropped by a restore), with their thread.
+	toolCalls, deletedTools map[string]toolRef
+	selected                *contract.SelectedRecord
+}
+
+// toolCall marks a tool call's key for writing (it may have been dropped
+// earlier in the batch, and made again with the same id).
+func (d *dirty) toolCall(a *threadAgg, id string) {
+	key := contract.ToolCallKey(a.id, id)
+	delete(d.deletedTools, key)
+	d.toolCalls[key] = toolRef{a, id}
+}
+
+// toolRef names one tool call of a thread's aggregate.
+type toolRef struct {
+	a  *threadAgg
+	id string
 }
 
 func newDirty() *dirty {
 	return &dirty{projects: map[string]*projectEntry{}, threads: map[string]*threadAgg{},
-		messages: map[string]*threadAgg{}, deleted: map[string]deletion{}}
+		messages: map[string]*threadAgg{}, deleted: map[string]deletion{},
+		toolCalls: map[string]toolRef{}, deletedTools: map[string]toolRef{}}
 }
 
 // merge adds what other marked (a thread load that turned out complete).
@@ -37,6 +55,12 @@ func (d *dirty) merge(other *dirty) {
 	for k, v := range other.deleted {
 		d.deleted[k] = v
 	}
+	for k, v := range other.toolCalls {
+		d.toolCalls[k] = v
+	}
+	for k, v := range other.deletedTools {
+		d.deletedTools[k] = v
+	}
 	if other.selected != nil && (d.selected == nil || other.selected.Seq > d.selected.Seq) {
 		d.selected = other.selected
 	}
@@ -49,30 +73,30 @@ type deletion struct {
 }
 
 // fold applies one stored event to the state the projection keeps and
-// marks what it changed. Events already folded (a redelivery) are skipped.
+// marks what it changed. Events already folded (a redelivery at or below
+// the floor) are skipped.
 //
 // The cache holds, for every aggregate in it, every event up to delivered:
-// deliveries are contiguous, or a gap drops the cache. A redelivered event
-// (below delivered) is the exception: other instances may have folded the
-// aggregate's later events, which will not come here again, so state
-// loaded to fold it is used for it alone and not cached; later events load
-// it afresh, up to themselves. Events at or below the floor are written.
-func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) error {
-	if rec.Sequence <= r.floor {
+// deliveries are contiguous, or a gap drops the cache. A late event (below
+// delivered, see ledger) is the exception: other instances may have folded
+// the aggregate's later events, which will not come here again, so state
+// loaded to fold it is used for it alone and not cached (keep is false all
+// the way down); later events load it afresh, up to themselves.
+func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty, dl delivery) error {
+	if dl.folded {
 		return nil
 	}
-	r.late = rec.Sequence < r.delivered
-	defer func() { r.late = false }()
+	keep := !dl.late
 	switch e := rec.Event.(type) {
 	case domain.ProjectEvent:
 		if r.p.Catalog {
-			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence)
+			return r.foldProject(ctx, e.EventProjectID(), rec, d, rec.Sequence, keep)
 		}
 	case domain.ThreadEvent:
 		if !r.p.Owns(e.EventThreadID()) {
 			return nil // another partition's thread
 		}
-		return r.foldThread(ctx, e, rec, d)
+		return r.foldThread(ctx, e, rec, d, keep)
 	}
 	return nil
 }
@@ -82,8 +106,8 @@ func (r *runner) fold(ctx context.Context, rec eventstore.Record, d *dirty) erro
 // applied while a thread is loaded: see threadAt). A record already stamped
 // with rec's sequence or a later one has it; in the second case it is
 // marked for writing all the same, as rec may never have been written.
-func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty, at uint64) error {
-	p, err := r.projectAt(ctx, id, at)
+func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Record, d *dirty, at uint64, keep bool) error {
+	p, err := r.projectAt(ctx, id, at, keep)
 	if err != nil {
 		return err
 	}
@@ -106,46 +130,68 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 	if p == nil {
 		p = &projectEntry{state: state}
 	}
-	if !r.late {
+	if keep {
 		r.projects.Put(id, p)
 	}
 	d.projects[id] = p
 	return nil
 }
 
-func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty) error {
+func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty, keep bool) error {
 	_, created := e.(domain.ThreadCreated)
-	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d)
+	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d, keep)
 	if err != nil {
 		return err
 	}
 	if rec.Sequence <= a.lastSeq {
 		return nil // folded already, and marked if it might be unwritten (see threadAt)
 	}
-	return r.apply(ctx, a, e, rec, d, rec.Sequence)
+	return r.apply(ctx, a, e, rec, d, rec.Sequence, keep)
 }
 
 // apply folds one event into a thread's aggregate and marks the keys it
-// changes for writing; at is the sequence the projection stands at.
-func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64) error {
+// changes for writing; at is the sequence the projection stands at, keep
+// whether the aggregate may be cached (see fold).
+func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, rec eventstore.Record, d *dirty, at uint64, keep bool) error {
 	var before map[string]int
-	if _, restore := e.(domain.CheckpointRestored); restore && r.p.Transcript {
-		before = messageLengths(a)
+	var toolsBefore []string
+	if _, restore := e.(domain.CheckpointRestored); restore {
+		if r.p.Transcript {
+			before = messageLengths(a)
+		}
+		if r.p.Catalog {
+			toolsBefore = toolCallIDs(a)
+		}
 	}
 	a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 	a.lastSeq = rec.Sequence
-	if !r.late {
+	if keep {
 		r.threads.Put(a.id, a)
 	}
 
 	if r.p.Catalog {
 		if created, ok := e.(domain.ThreadCreated); ok {
-			if err := r.foldProject(ctx, created.ProjectID, rec, d, at); err != nil {
+			if err := r.foldProject(ctx, created.ProjectID, rec, d, at, keep); err != nil {
 				return err
 			}
 		}
 		if !domain.IsTranscriptEvent(e) {
 			d.threads[a.id] = a
+		}
+		switch ev := e.(type) {
+		case domain.ToolCallStarted:
+			d.toolCall(a, ev.ToolCallID)
+		case domain.ToolCallCompleted:
+			d.toolCall(a, ev.ToolCallID)
+		}
+		for _, id := range toolsBefore {
+			if t, ok := a.thread(); ok {
+				if _, still := t.ToolCall(id); !still {
+					key := contract.ToolCallKey(a.id, id)
+					delete(d.toolCalls, key)
+					d.deletedTools[key] = toolRef{a, id}
+				}
+			}
 		}
 		switch e.(type) {
 		case domain.ThreadSelected:
@@ -189,6 +235,19 @@ func transcriptKeys(e domain.Event) []string {
 		return []string{domain.ThinkingMessageID(ev.MessageID)}
 	}
 	return nil
+}
+
+// toolCallIDs lists the thread's tool calls.
+func toolCallIDs(a *threadAgg) []string {
+	t, ok := a.thread()
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(t.ToolCalls))
+	for _, c := range t.ToolCalls {
+		out = append(out, c.ID)
+	}
+	return out
 }
 
 // messageLengths maps each message of the thread to its text length.

@@ -89,7 +89,7 @@ func TestLateEventDoesNotLeaveStaleState(t *testing.T) {
 		}
 	}
 	process(a, msgsA, 1, 2, 3)
-	b.floor = 3 // the ack floor when B took over
+	b.ledger.floor = 3 // the ack floor when B took over
 	process(b, msgsB, 4, 5)
 	process(a, msgsA, 6)
 	process(a, msgsA, 4)

@@ -101,17 +101,18 @@ func TestReadModelFollowsTheDomain(t *testing.T) {
 	}
 }
 
-// TestQueryErrors: unknown ids are 404 with the contract's codes, an id
-// that is not an id is invalid_command, as for every query.
+// TestQueryErrors: unknown ids are 404 with the contract's codes, ids
+// that are not valid ids are invalid_command (as in thread.messages), and
+// unknown fields are bad_request.
 func TestQueryErrors(t *testing.T) {
 	s := startStack(t)
 	var tr contract.ThreadReply
 	err := s.Client.Query(t.Context(), contract.ThreadGet{ThreadID: "nope"}, &tr)
 	wantCode(t, err, domain.CodeThreadNotFound)
-	err = s.Client.Query(t.Context(), contract.ProjectGet{ProjectID: "no.pe"}, &contract.ProjectReply{})
-	wantCode(t, err, domain.CodeInvalidCommand)
 	err = s.Client.Query(t.Context(), contract.ProjectGet{ProjectID: "nope"}, &contract.ProjectReply{})
 	wantCode(t, err, domain.CodeProjectNotFound)
+	err = s.Client.Query(t.Context(), contract.ProjectGet{ProjectID: "no.pe"}, &contract.ProjectReply{})
+	wantCode(t, err, domain.CodeInvalidCommand)
 	err = s.Client.QueryRaw(t.Context(), "thread.get", map[string]any{"thread_id": "x", "bogus": 1}, &tr)
 	wantCode(t, err, domain.CodeBadRequest)
 }

@@ -18,12 +18,20 @@ func messageRecord(m *domain.Message) contract.MessageRecord {
 		Text: text, Streaming: m.Streaming, CreatedSeq: m.CreatedSeq, Segments: segments, Seq: m.Seq}
 }
 
-// segment returns text segment n (1-based) of a message.
+// segment returns text segment n (1-based) of a message. A full segment
+// never changes again, and is stamped with the message's created_seq; the
+// last one, still growing, with the message's seq. So the stamp depends on
+// the text alone, not on how the batches that wrote it fell, and a
+// rebuild equals the live read model byte for byte.
 func segment(m *domain.Message, n int) contract.MessageSegment {
 	text := m.Text()
 	from := min(n*contract.SegmentBytes, len(text))
 	to := min(from+contract.SegmentBytes, len(text))
-	return contract.MessageSegment{MessageID: m.ID, Index: n, Text: text[from:to], Seq: m.Seq}
+	seq := m.Seq
+	if to-from == contract.SegmentBytes {
+		seq = m.CreatedSeq
+	}
+	return contract.MessageSegment{MessageID: m.ID, Index: n, Text: text[from:to], Seq: seq}
 }
 
 // seqOnly decodes just the seq stamp every value carries.

@@ -2,6 +2,7 @@ package projector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -34,38 +35,49 @@ type runner struct {
 	selectedKnown bool
 	metaRevs      revisions
 
-	// floor is a sequence at or below the consumer's ack floor: every event
-	// up to it has been written. delivered is the highest sequence this
-	// runner has seen. Both belong to the consuming goroutine.
-	floor, delivered uint64
-	cons             jetstream.Consumer
-	// late is set while an event below delivered is folded (a redelivery):
-	// state loaded for it is not cached, see fold.
-	late bool
+	// ledger is what is folded and written (see ledger); it belongs to
+	// the consuming goroutine, like progress.
+	ledger   ledger
+	progress progressWriter
+	cons     jetstream.Consumer
 
-	lastFolded, parked, loads atomic.Int64
+	lastFolded, parked, loads, failures atomic.Int64
 }
 
 func newRunner(p readmodel.Projection, cfg Config, js jetstream.JetStream, kv map[string]jetstream.KeyValue, log *slog.Logger) *runner {
-	return &runner{
+	r := &runner{
 		p: p, cfg: cfg, js: js, store: eventstore.New(js), kv: kv,
 		log:      log.With("projection", p.Key(cfg.Version)),
 		buckets:  readmodel.BucketsV(cfg.Version),
 		threads:  lru.New[*threadAgg](cfg.CacheEntries, cfg.CacheBytes),
 		projects: lru.New[*projectEntry](cfg.CacheEntries, cfg.CacheBytes/8),
 	}
+	r.progress = progressWriter{kv: kv[contract.BucketMeta], key: contract.MetaProgressPrefix + p.Key(cfg.Version),
+		projection: p.Key(cfg.Version), partitions: p.Partitions}
+	return r
 }
 
 // run consumes until ctx is done. A batch that fails is given back
 // (nak'ed), the in-memory state is dropped, and consumption restarts from
-// the consumer's ack floor: order per aggregate is never broken.
+// the consumer's ack floor: order per aggregate is never broken. Every
+// failure is logged, counted, and recorded in the projection's progress
+// as the reason it is degraded, until a batch is written again. A failure
+// no retry can mend (the consumer or a bucket is gone) ends run with it.
 func (r *runner) run(ctx context.Context, cons jetstream.Consumer) error {
 	for {
 		err := r.consume(ctx, cons)
 		if ctx.Err() != nil {
 			return nil
 		}
-		r.log.Warn("projection restarts after a failed batch", "err", err)
+		n := r.failures.Add(1)
+		if permanent(err) && r.consumerGone(ctx, cons) {
+			r.log.Error("projection stops: its consumer or buckets are gone", "err", err)
+			return fmt.Errorf("projection %s: %w", r.p.Key(r.cfg.Version), err)
+		}
+		r.log.Error("projection failed a batch; it is given back and consumed again", "err", err, "failures", n)
+		if derr := r.progress.degrade(ctx, err.Error()); derr != nil {
+			r.log.Error("recording the projection degraded", "err", derr)
+		}
 		r.forget()
 		r.metaRevs = revisions{}
 		select {
@@ -74,6 +86,21 @@ func (r *runner) run(ctx context.Context, cons jetstream.Consumer) error {
 		case <-time.After(r.cfg.RetryDelay):
 		}
 	}
+}
+
+// consumerGone asks the server again whether the consumer exists: a
+// cluster electing a new consumer leader can say "not found" for a moment.
+func (r *runner) consumerGone(ctx context.Context, cons jetstream.Consumer) bool {
+	_, err := cons.Info(ctx)
+	return permanent(err)
+}
+
+// permanent reports whether a consume failure cannot be mended by trying
+// again: what the projection reads or writes no longer exists (a `peon
+// setup` is needed).
+func permanent(err error) bool {
+	return errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrConsumerDeleted) ||
+		errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 // forget drops the folded state; it is folded again from the stream as
@@ -92,10 +119,25 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		return fmt.Errorf("consumer %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
 	r.cons = cons
-	r.floor = max(r.floor, info.AckFloor.Stream)
+	r.ledger.acked(info.AckFloor.Stream)
+	if err := r.resume(ctx); err != nil {
+		return err
+	}
 	incoming := make(chan jetstream.Msg, 2*r.cfg.BatchSize)
+	// The client reports what goes wrong with the pull only to this
+	// handler and goes on trying; a consumer that is gone is the end of
+	// this consumption, and must not pass for a quiet stream.
+	gone := make(chan error, 1)
+	onErr := jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if permanent(err) {
+			select {
+			case gone <- err:
+			default:
+			}
+		}
+	})
 	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
-		jetstream.PullPriorityGroup(readmodel.PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize))
+		jetstream.PullPriorityGroup(readmodel.PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize), onErr)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
@@ -144,12 +186,14 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			r.logLag(ctx, cons)
 			continue
 		case <-behind.C:
-			if r.delivered > r.floor {
+			if r.ledger.behind() {
 				if err := r.syncFloor(ctx); err != nil {
 					return err
 				}
 			}
 			continue
+		case err := <-gone:
+			return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 		case first = <-incoming:
 		}
 		batch := []jetstream.Msg{first}
@@ -175,6 +219,7 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	d := newDirty()
 	var poison []jetstream.Msg
 	var last uint64
+	parked := false
 	seqs := make([]uint64, 0, len(batch))
 	for _, m := range batch {
 		meta, err := m.Metadata()
@@ -184,22 +229,23 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 		seq := meta.Sequence.Stream
 		last = seq
 		seqs = append(seqs, seq)
-		if seq > r.delivered+1 {
-			// A gap: another instance folded what lies between, so what this
-			// one has cached may be behind the buckets. Fold afresh.
-			r.log.Debug("gap in deliveries: cached state dropped", "delivered", r.delivered, "seq", seq, "floor", r.floor)
+		dl := r.ledger.deliver(seq)
+		if dl.gap {
+			// Another instance folded what lies between, so what this one
+			// has cached may be behind the buckets. Fold afresh.
+			r.log.Debug("gap in deliveries: cached state dropped", "seq", seq, "floor", r.ledger.floor)
 			r.forget()
 		}
-		r.delivered = max(r.delivered, seq)
 		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
 			if perr := r.park(ctx, seq, m.Subject(), err); perr != nil {
 				return perr
 			}
 			poison = append(poison, m)
+			parked = true
 			continue
 		}
-		if err := r.fold(ctx, rec, d); err != nil {
+		if err := r.fold(ctx, rec, d, dl); err != nil {
 			return fmt.Errorf("fold %d: %w", seq, err)
 		}
 	}
@@ -210,19 +256,19 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	// A batch that continues it in order raises it before the acks; one
 	// that does not (redeliveries after a handover) is acked first, then
 	// the floor is read back from the consumer.
-	before := r.floor
-	inOrder := r.raiseFloor(seqs)
-	if inOrder && r.floor > before {
-		if err := r.recordProgress(ctx, r.floor); err != nil {
+	before := r.ledger.floor
+	inOrder := r.ledger.raise(seqs)
+	if inOrder && (r.ledger.floor > before || parked || r.progress.degraded()) {
+		if err := r.recordProgress(ctx); err != nil {
 			return err
 		}
 	}
 	for i, m := range batch {
 		var err error
 		switch {
-		case containsMsg(poison, m):
+		case slices.Contains(poison, m):
 			err = m.Term() // parked: never redeliver
-		case (!inOrder || r.delivered > r.floor) && i == len(batch)-1:
+		case (!inOrder || r.ledger.behind()) && i == len(batch)-1:
 			err = m.DoubleAck(ctx) // acks are handled in order: all of the batch's are in
 		default:
 			err = m.Ack()
@@ -233,70 +279,105 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	}
 	// Events above the floor were folded (here, or elsewhere and acked):
 	// the consumer's ack floor tells how far the floor can move now.
-	if !inOrder || r.delivered > r.floor {
+	if !inOrder || r.ledger.behind() {
 		if err := r.syncFloor(ctx); err != nil {
 			return err
 		}
 	}
-	r.lastFolded.Store(int64(r.floor))
+	r.lastFolded.Store(int64(r.ledger.floor))
 	return nil
 }
 
 // syncFloor raises the floor to the consumer's ack floor and records the
-// progress when it moved.
+// progress when it moved. Another instance may have folded up to it (a
+// handover), and parked events on the way: the count is taken again.
 func (r *runner) syncFloor(ctx context.Context) error {
 	info, err := r.cons.Info(ctx)
 	if err != nil {
 		return err
 	}
-	if info.AckFloor.Stream <= r.floor {
+	from := r.ledger.floor
+	if !r.ledger.acked(info.AckFloor.Stream) {
 		return nil
 	}
-	r.log.Debug("floor raised to the consumer's ack floor", "from", r.floor, "to", info.AckFloor.Stream, "delivered", r.delivered)
-	r.floor = info.AckFloor.Stream
-	r.lastFolded.Store(int64(r.floor))
-	return r.recordProgress(ctx, r.floor)
-}
-
-// raiseFloor moves the floor past a batch this runner is about to ack and
-// reports whether the batch continued the floor without a hole.
-func (r *runner) raiseFloor(seqs []uint64) bool {
-	slices.Sort(seqs)
-	for _, seq := range seqs {
-		switch {
-		case seq <= r.floor:
-		case seq == r.floor+1:
-			r.floor = seq
-		default:
-			return false
-		}
+	r.log.Debug("floor raised to the consumer's ack floor", "from", from, "to", r.ledger.floor, "delivered", r.ledger.delivered)
+	r.lastFolded.Store(int64(r.ledger.floor))
+	if err := r.countParked(ctx); err != nil {
+		return err
 	}
-	return true
+	return r.recordProgress(ctx)
 }
 
-func containsMsg(list []jetstream.Msg, m jetstream.Msg) bool {
-	for _, x := range list {
-		if x == m {
-			return true
-		}
+// resume takes up the projection where its progress record stands, when
+// the runner starts consuming (at start, after a failure, on taking over
+// from another instance): the parked events are counted from their
+// records, so the count survives restarts and handovers, and progress past
+// the stream's end is caught.
+func (r *runner) resume(ctx context.Context) error {
+	rec, err := r.progress.load(ctx)
+	if err != nil {
+		return err
 	}
-	return false
+	if err := r.countParked(ctx); err != nil {
+		return err
+	}
+	r.lastFolded.Store(int64(r.ledger.floor))
+	stream, err := r.js.Stream(ctx, contract.EventStream)
+	if err != nil {
+		return err
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if rec.PastStreamEnd || rec.LastFolded <= info.State.LastSeq {
+		return nil
+	}
+	// The read model was folded from events this stream does not hold
+	// (two servers on one data directory, a stream recreated under an
+	// old read model): what it says about sequences cannot be trusted
+	// until it is rebuilt from this stream. Queries refuse min_sequence
+	// on it; the mark stays on this version's progress for good.
+	r.log.Error("projection progress is past the stream's end: rebuild the read model",
+		"last_folded", rec.LastFolded, "stream_last", info.State.LastSeq)
+	return r.progress.markPastStreamEnd(ctx, info.State.LastSeq)
 }
 
-// park records an event the projection cannot fold.
+// park records an event the projection cannot fold. Each is counted once,
+// from its record, however often it is delivered.
 func (r *runner) park(ctx context.Context, seq uint64, subject string, reason error) error {
-	r.parked.Add(1)
 	r.log.Error("parked an event it cannot fold", "seq", seq, "subject", subject, "reason", reason)
-	key := contract.MetaParkedPrefix + r.p.Key(r.cfg.Version) + "." + strconv.FormatUint(seq, 10)
 	var revs revisions
-	return r.put(ctx, contract.BucketMeta, key,
-		contract.ParkedRecord{Projection: r.p.Name, Sequence: seq, Subject: subject, Reason: reason.Error(), Seq: seq}, seq, &revs)
+	rec := contract.ParkedRecord{Projection: r.p.Name, Sequence: seq, Subject: subject, Reason: reason.Error(), Seq: seq}
+	if err := r.put(ctx, contract.BucketMeta, r.parkedPrefix()+strconv.FormatUint(seq, 10), rec, seq, &revs); err != nil {
+		return err
+	}
+	return r.countParked(ctx)
 }
 
-func (r *runner) recordProgress(ctx context.Context, last uint64) error {
-	rec := contract.ProgressRecord{Projection: r.p.Key(r.cfg.Version), LastFolded: last, Parked: r.parked.Load(),
-		Partitions: r.p.Partitions, At: time.Now().UTC(), Seq: last}
-	return r.put(ctx, contract.BucketMeta, contract.MetaProgressPrefix+r.p.Key(r.cfg.Version), rec, last, &r.metaRevs)
+func (r *runner) parkedPrefix() string {
+	return contract.MetaParkedPrefix + r.p.Key(r.cfg.Version) + "."
+}
+
+// countParked counts the projection's parked records.
+func (r *runner) countParked(ctx context.Context) error {
+	keys, err := r.kv[contract.BucketMeta].ListKeysFiltered(ctx, r.parkedPrefix()+"*")
+	if err != nil {
+		return err
+	}
+	defer func() { _ = keys.Stop() }() // it stops by itself once every key is listed
+	var n int64
+	for range keys.Keys() {
+		n++
+	}
+	r.parked.Store(n)
+	return nil
+}
+
+// recordProgress writes the floor as the projection's progress, which
+// also clears a degraded reason: the projection writes again.
+func (r *runner) recordProgress(ctx context.Context) error {
+	return r.progress.record(ctx, r.ledger.floor, r.parked.Load())
 }
 
 func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
@@ -305,7 +386,7 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 		r.log.Warn("consumer info", "err", err)
 		return
 	}
-	if info.AckFloor.Stream > r.floor && r.cons != nil {
+	if info.AckFloor.Stream > r.ledger.floor && r.cons != nil {
 		if err := r.syncFloor(ctx); err != nil {
 			r.log.Warn("progress", "err", err)
 		}

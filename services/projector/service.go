@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 )
@@ -23,7 +24,12 @@ type Service struct {
 	js          jetstream.JetStream
 	log         *slog.Logger
 	projections []readmodel.Projection
+	ready       lifecycle.Ready
 }
+
+// Ready is closed once the instance runs its projections (its share, or
+// all of those it was given).
+func (s *Service) Ready() <-chan struct{} { return s.ready.Done() }
 
 // New returns a projector running the given projections, or, when none
 // are given, its share of the layout the admin step created.
@@ -51,6 +57,7 @@ type RunnerStats struct {
 	Loads         int64  `json:"thread_loads"`
 	CachedThreads int    `json:"cached_threads"`
 	CachedBytes   int64  `json:"cached_bytes"`
+	Failures      int64  `json:"failures"`
 }
 
 // Stats returns the instance's counters.
@@ -61,7 +68,7 @@ func (s *Service) Stats() Stats {
 	for _, r := range s.runners {
 		n, b := r.threads.Len()
 		out.Runners = append(out.Runners, RunnerStats{Projection: r.p.Key(r.cfg.Version), LastFolded: r.lastFolded.Load(),
-			Parked: r.parked.Load(), Loads: r.loads.Load(), CachedThreads: n, CachedBytes: b})
+			Parked: r.parked.Load(), Loads: r.loads.Load(), CachedThreads: n, CachedBytes: b, Failures: r.failures.Load()})
 	}
 	return out
 }
@@ -88,7 +95,9 @@ func (s *Service) runFollowing(ctx context.Context) error {
 			return err
 		}
 		vctx, switchVersion := context.WithCancel(ctx)
+		watched := make(chan struct{})
 		go func() {
+			defer close(watched)
 			_ = readmodel.WatchVersion(vctx, s.js, func(nv int) {
 				if nv != v {
 					s.log.Info("read model version switched", "from", v, "to", nv)
@@ -98,6 +107,7 @@ func (s *Service) runFollowing(ctx context.Context) error {
 		}()
 		err = s.runVersion(vctx, v)
 		switchVersion()
+		<-watched // nothing outlives Run
 		if ctx.Err() != nil || err != nil {
 			return err
 		}
@@ -151,12 +161,12 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	}
 	defer func() { _ = svc.Stop() }()
 
-	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{}}
+	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{},
+		failed: make(chan error, 1)}
 	defer units.stopAll()
 	if !assigning {
 		units.set(units.all())
-		<-ctx.Done()
-		return nil
+		return units.wait(ctx)
 	}
 	return units.follow(ctx, svc.Info().ID)
 }

@@ -83,18 +83,18 @@ func (r *revisions) forget(key string) {
 // were written before they were acked.
 //
 // created says the event at seq is the thread's ThreadCreated.
-func (r *runner) threadAt(ctx context.Context, id string, seq uint64, created bool, d *dirty) (*threadAgg, error) {
+func (r *runner) threadAt(ctx context.Context, id string, seq uint64, created bool, d *dirty, keep bool) (*threadAgg, error) {
 	if a, ok := r.threads.Get(id); ok {
 		return a, nil
 	}
-	return untilCurrent(ctx, func() (*threadAgg, error) { return r.loadThread(ctx, id, seq, created, d) })
+	return untilCurrent(ctx, func() (*threadAgg, error) { return r.loadThread(ctx, id, seq, created, d, keep) })
 }
 
 // loadThread folds thread id's events before seq from the stream. It
 // reads up to seq itself: a replica that has stored seq has stored every
 // event before it, so seeing it proves the load complete; one that has not
 // is ErrReplicaBehind.
-func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created bool, d *dirty) (*threadAgg, error) {
+func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created bool, d *dirty, keep bool) (*threadAgg, error) {
 	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	marks := newDirty()
 	current := false
@@ -110,8 +110,8 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created 
 		if rec.Err != nil {
 			return nil // parked when it was delivered
 		}
-		if e, ok := rec.Event.(domain.ThreadEvent); ok && rec.Sequence > r.floor {
-			return r.apply(ctx, a, e, rec, marks, seq)
+		if e, ok := rec.Event.(domain.ThreadEvent); ok && !r.ledger.folded(rec.Sequence) {
+			return r.apply(ctx, a, e, rec, marks, seq, keep)
 		}
 		a.bytes += int64(domain.ProjectMeasured(a.model, rec.StoredEvent, rec.Size))
 		a.lastSeq = rec.Sequence
@@ -126,10 +126,10 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created 
 	}
 	d.merge(marks)
 	r.loads.Add(1)
-	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.floor, "delivered", r.delivered, "last", a.lastSeq,
+	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.ledger.floor, "delivered", r.ledger.delivered, "last", a.lastSeq,
 		"rewritten_threads", len(marks.threads), "rewritten_messages", len(marks.messages))
-	if r.late {
-		return a, nil // folds a redelivery only: see fold
+	if !keep {
+		return a, nil // folds a late event only: see fold
 	}
 	r.threads.Put(id, a)
 	return a, nil
@@ -140,11 +140,11 @@ func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created 
 // ThreadCreated of each of its threads). Like threads, it never depends on
 // what the buckets hold, so any instance folding any redelivery computes the
 // same value. Nil when the project has no events before seq.
-func (r *runner) projectAt(ctx context.Context, id string, seq uint64) (*projectEntry, error) {
+func (r *runner) projectAt(ctx context.Context, id string, seq uint64, keep bool) (*projectEntry, error) {
 	if p, ok := r.projects.Get(id); ok {
 		return p, nil
 	}
-	return untilCurrent(ctx, func() (*projectEntry, error) { return r.loadProject(ctx, id, seq) })
+	return untilCurrent(ctx, func() (*projectEntry, error) { return r.loadProject(ctx, id, seq, keep) })
 }
 
 // untilCurrent runs load until it is not answered by a replica still
@@ -167,7 +167,7 @@ func untilCurrent[T any](ctx context.Context, load func() (T, error)) (T, error)
 // subject tells whether that replica had them all (when the project has no
 // event at or after seq, which is the case but for late redeliveries, whose
 // writes the sequence guard keeps from overwriting anything newer).
-func (r *runner) loadProject(ctx context.Context, id string, seq uint64) (*projectEntry, error) {
+func (r *runner) loadProject(ctx context.Context, id string, seq uint64, keep bool) (*projectEntry, error) {
 	var recs []eventstore.Record
 	read, err := r.store.LoadBefore(ctx, contract.ProjectSubject(id), 0, seq, func(rec eventstore.Record) error {
 		recs = append(recs, rec)
@@ -205,7 +205,7 @@ func (r *runner) loadProject(ctx context.Context, id string, seq uint64) (*proje
 		return nil, nil
 	}
 	p := &projectEntry{state: state}
-	if !r.late {
+	if keep {
 		r.projects.Put(id, p)
 	}
 	return p, nil

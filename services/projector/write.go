@@ -17,7 +17,7 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.WriteConcurrency)
 	for id, p := range d.projects {
-		state := *p.state
+		state := projectRecord(*p.state)
 		g.Go(func() error { return r.put(ctx, r.buckets.Projects, id, state, state.Seq, &p.revs) })
 	}
 	for id, a := range d.threads {
@@ -25,12 +25,39 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		if !ok {
 			continue
 		}
-		value, err := domain.Marshal(domain.MessagePack, t) // encode now: the fold owns t
+		value, err := domain.Marshal(domain.MessagePack, threadRecord(t)) // encode now: the fold owns t
 		if err != nil {
 			return err
 		}
 		seq := t.Seq
 		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, id, value, seq, &a.revs) })
+	}
+	for key, ref := range d.toolCalls {
+		t, ok := ref.a.thread()
+		if !ok {
+			continue
+		}
+		c, ok := t.ToolCall(ref.id)
+		if !ok {
+			continue // dropped by a restore later in the batch
+		}
+		value, err := domain.Marshal(domain.MessagePack, c) // encode now: the fold owns c
+		if err != nil {
+			return err
+		}
+		seq, revs := c.Seq, &ref.a.revs
+		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, key, value, seq, revs) })
+	}
+	for key, ref := range d.deletedTools {
+		revs := &ref.a.revs
+		g.Go(func() error {
+			revs.forget(key)
+			err := r.kv[r.buckets.Threads].Delete(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		})
 	}
 	for key, a := range d.messages {
 		t, ok := a.thread()
@@ -49,9 +76,7 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		from := max(a.segmentsWritten[key], 1)
 		for n := from; n <= rec.Segments; n++ {
 			seg := segment(msg, n)
-			g.Go(func() error {
-				return r.put(ctx, r.buckets.Messages, contract.SegmentKey(a.id, id, n), seg, seg.Seq, &a.revs)
-			})
+			g.Go(func() error { return r.putSegment(ctx, contract.SegmentKey(a.id, id, n), seg, &a.revs) })
 		}
 		a.segmentsWritten[key] = rec.Segments
 	}
@@ -94,6 +119,32 @@ func (r *runner) put(ctx context.Context, bucket, key string, v any, seq uint64,
 // with seq or later. The write is a compare-and-set on the key's revision,
 // so a stalled instance that wakes up can never overwrite newer state.
 func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte, seq uint64, revs *revisions) error {
+	return r.putGuarded(ctx, bucket, key, value, revs, func(stored []byte) bool {
+		var cur seqOnly
+		return domain.Unmarshal(domain.MessagePack, stored, &cur) == nil && cur.Seq >= seq
+	})
+}
+
+// putSegment writes a message's text segment unless the key holds a
+// longer text, or the same text stamped as new or newer (a message's text
+// only grows, so a longer segment is a newer one).
+func (r *runner) putSegment(ctx context.Context, key string, seg contract.MessageSegment, revs *revisions) error {
+	value, err := domain.Marshal(domain.MessagePack, seg)
+	if err != nil {
+		return err
+	}
+	return r.putGuarded(ctx, r.buckets.Messages, key, value, revs, func(stored []byte) bool {
+		var cur contract.MessageSegment
+		if domain.Unmarshal(domain.MessagePack, stored, &cur) != nil {
+			return false
+		}
+		return len(cur.Text) > len(seg.Text) || (len(cur.Text) == len(seg.Text) && cur.Seq >= seg.Seq)
+	})
+}
+
+// putGuarded writes value at key, compare-and-set on the key's revision,
+// unless holds says the value stored there is as new as value or newer.
+func (r *runner) putGuarded(ctx context.Context, bucket, key string, value []byte, revs *revisions, holds func(stored []byte) bool) error {
 	kv := r.kv[bucket]
 	for attempt := range 5 {
 		rev, known := revs.get(key)
@@ -115,8 +166,7 @@ func (r *runner) putBytes(ctx context.Context, bucket, key string, value []byte,
 			}
 			rev = 0
 			if e != nil {
-				var cur seqOnly
-				if domain.Unmarshal(domain.MessagePack, e.Value(), &cur) == nil && cur.Seq >= seq {
+				if holds(e.Value()) {
 					// Already there, or newer. The revision is not remembered:
 					// a write known to follow it must be newer than what it
 					// holds, and this state is not — its next write looks

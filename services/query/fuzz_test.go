@@ -16,11 +16,13 @@ func FuzzDecodeQuery(f *testing.F) {
 	decoders := []func(domain.Encoding, []byte) error{
 		decodeInto[contract.ProjectGet], decodeInto[contract.ProjectList], decodeInto[contract.ThreadGet], decodeInto[contract.ThreadList],
 		decodeInto[contract.ThreadMessages], decodeInto[contract.EventsSince], decodeInto[contract.StatusQuery],
+		decodeInto[contract.ThreadToolCall],
 	}
 	seeds := []any{
 		contract.ProjectGet{ProjectID: "pr1", MinSequence: 7}, contract.ProjectList{MinSequence: 1},
 		contract.ThreadGet{ThreadID: "th1"}, contract.ThreadList{ProjectID: "pr1"},
 		contract.ThreadMessages{ThreadID: "th1", After: 3, Limit: 50}, contract.EventsSince{AfterSequence: 9, Limit: 10}, contract.StatusQuery{},
+		contract.ThreadToolCall{ThreadID: "th1", ToolCallID: "tc1"},
 	}
 	for i, v := range seeds {
 		for _, enc := range []domain.Encoding{domain.MessagePack, domain.JSON} {

@@ -63,9 +63,14 @@ func (p *progress) layout(v int) ([]readmodel.Projection, bool) {
 }
 
 // wait returns once the projection named by key() has folded min, or
-// ErrTimeout after limit. key is asked again on every change: it may not
-// be known (false) until the projection has recorded progress.
-func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration) error {
+// fails after limit: with ErrTimeout, or, when the projection records that
+// it cannot go on (Degraded), with unavailable and its reason, so the
+// asker learns why. key is asked again on every change: it may not be
+// known (false) until the projection has recorded progress. A projection
+// marked past the stream's end fails the wait at once, whatever its
+// progress. check is asked about the record that satisfies the wait.
+func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint64, limit time.Duration,
+	check func(contract.ProgressRecord) error) error {
 	if min == 0 {
 		return nil
 	}
@@ -74,12 +79,18 @@ func (p *progress) wait(ctx context.Context, key func() (string, bool), min uint
 	for {
 		name, known := key()
 		rec, changed := p.get(name)
+		if known && rec.PastStreamEnd {
+			return domain.Errorf(contract.CodeUnavailable, "projection %s: %s", name, rec.Degraded)
+		}
 		if known && rec.LastFolded >= min {
-			return nil
+			return check(rec)
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
+			if known && rec.Degraded != "" {
+				return domain.Errorf(contract.CodeUnavailable, "projection %s is degraded: %s", name, rec.Degraded)
+			}
 			return microreply.ErrTimeout
 		case <-ctx.Done():
 			return ctx.Err()

@@ -20,7 +20,7 @@ const maxDiffRecordBytes = 4 << 20
 // turn stored it (so it is there while that host is offline). A turn with
 // no stored diff — unknown, still running, or run without checkpoints —
 // is turn_not_found.
-func (s *Service) turnDiff(ctx context.Context, r contract.TurnDiff) (any, error) {
+func (s *Service) turnDiff(ctx context.Context, _ request, r contract.TurnDiff) (any, error) {
 	if !domain.ValidID(r.ThreadID) || !domain.ValidID(r.TurnID) {
 		return nil, domain.Errorf(domain.CodeBadRequest, "thread_id and turn_id must be ids (1-64 characters of A-Z a-z 0-9 _ -)")
 	}
