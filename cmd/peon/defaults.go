@@ -17,15 +17,10 @@ import (
 	"github.com/peonhq/peon/services/query"
 )
 
-// The bridge: the decider has no DefaultConfig yet (its zero fields mean
-// defaults, filled in privately), so the defaults of the fields the CLI
-// exposes are written down here, once; that goes when it exports
-// DefaultConfig. Projector, query, provider-ingest and the simulator
-// already do, and their flags come from it.
+// Every role's flag defaults come from its service's DefaultConfig: the
+// defaults are written once, in the service.
 
-func deciderDefaults() decider.Config {
-	return decider.Config{MaxBodyBytes: domain.DefaultMaxCommandBytes, Concurrency: 128, CacheEntries: 10_000, CacheBytes: 256 << 20}
-}
+func deciderDefaults() decider.Config { return decider.DefaultConfig() }
 
 func projectorDefaults() projector.Config { return projector.DefaultConfig() }
 

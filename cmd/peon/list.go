@@ -55,7 +55,7 @@ func (c *projectListCmd) Run(ctx context.Context, env *environment) error {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var r contract.ProjectsReply
-	if err := cl.Query(ctx, contract.ProjectList{}, &r); err != nil {
+	if r.Projects, err = cl.Projects(ctx, contract.ProjectList{}); err != nil {
 		return queryFailed(env, err, c.Client.JSON)
 	}
 	if c.Client.JSON {
@@ -88,7 +88,7 @@ func (c *projectShowCmd) Run(ctx context.Context, env *environment) error {
 		return queryFailed(env, err, c.Client.JSON)
 	}
 	var th contract.ThreadsReply
-	if err := cl.Query(ctx, contract.ThreadList{ProjectID: c.ID}, &th); err != nil {
+	if th.Threads, err = cl.Threads(ctx, contract.ThreadList{ProjectID: c.ID}); err != nil {
 		return queryFailed(env, err, c.Client.JSON)
 	}
 	if c.Client.JSON {
@@ -122,7 +122,7 @@ func (c *threadListCmd) Run(ctx context.Context, env *environment) error {
 	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
 	defer cancel()
 	var r contract.ThreadsReply
-	if err := cl.Query(ctx, contract.ThreadList{ProjectID: c.Project}, &r); err != nil {
+	if r.Threads, err = cl.Threads(ctx, contract.ThreadList{ProjectID: c.Project}); err != nil {
 		return queryFailed(env, err, c.Client.JSON)
 	}
 	if c.Client.JSON {

@@ -38,31 +38,31 @@ type Config struct {
 	Instance string
 }
 
+// DefaultConfig is the configuration every zero field of Config comes
+// from: the one place the decider's defaults are written (the CLI's flag
+// defaults come from it too).
+func DefaultConfig() Config {
+	return Config{MaxBodyBytes: domain.DefaultMaxCommandBytes, MaxAttempts: 8, StaleReadRetries: 25,
+		Concurrency: 128, CacheEntries: 10_000, CacheBytes: 256 << 20, Receipts: 128, RequestTimeout: 10 * time.Second}
+}
+
 // withDefaults fills in the defaults.
 func (c Config) withDefaults() Config {
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = domain.DefaultMaxCommandBytes
-	}
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = 8
-	}
-	if c.StaleReadRetries == 0 {
-		c.StaleReadRetries = 25
-	}
-	if c.Concurrency == 0 {
-		c.Concurrency = 128
-	}
-	if c.CacheEntries == 0 {
-		c.CacheEntries = 10_000
+	d := DefaultConfig()
+	for _, f := range []struct {
+		v   *int
+		def int
+	}{{&c.MaxBodyBytes, d.MaxBodyBytes}, {&c.MaxAttempts, d.MaxAttempts}, {&c.StaleReadRetries, d.StaleReadRetries},
+		{&c.Concurrency, d.Concurrency}, {&c.CacheEntries, d.CacheEntries}, {&c.Receipts, d.Receipts}} {
+		if *f.v == 0 {
+			*f.v = f.def
+		}
 	}
 	if c.CacheBytes == 0 {
-		c.CacheBytes = 256 << 20
-	}
-	if c.Receipts == 0 {
-		c.Receipts = 128
+		c.CacheBytes = d.CacheBytes
 	}
 	if c.RequestTimeout == 0 {
-		c.RequestTimeout = 10 * time.Second
+		c.RequestTimeout = d.RequestTimeout
 	}
 	return c
 }
