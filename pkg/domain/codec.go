@@ -153,10 +153,63 @@ func checkInput(data []byte, enc Encoding, maxBytes int) error {
 		}
 	} else if !json.Valid(data) {
 		return Errorf(CodeBadRequest, "body is not valid JSON")
-	} else if !utf8.Valid(data) {
+	} else if !utf8.Valid(data) || hasLoneSurrogate(data) {
 		return Errorf(CodeInvalidCommand, "%v", errInvalidUTF8)
 	}
 	return nil
+}
+
+// hasLoneSurrogate reports whether valid JSON escapes half of a UTF-16
+// surrogate pair (\ud800 alone, or a low half first). encoding/json would
+// decode it as U+FFFD, changing the text; MessagePack cannot carry one (it
+// is invalid UTF-8 there), so refusing it keeps both encodings alike.
+func hasLoneSurrogate(data []byte) bool {
+	for i := 0; i+5 < len(data); i++ {
+		if data[i] != '\\' {
+			continue
+		}
+		if data[i+1] != 'u' {
+			i++ // an escaped character, maybe a backslash: skip it
+			continue
+		}
+		r, ok := hex4(data[i+2 : i+6])
+		if !ok {
+			continue // json.Valid has already refused it
+		}
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true // a low half with no high half before it
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+12 > len(data) || data[i+6] != '\\' || data[i+7] != 'u' {
+				return true // a high half not followed by an escape
+			}
+			lo, ok := hex4(data[i+8 : i+12])
+			if !ok || lo < 0xDC00 || lo > 0xDFFF {
+				return true
+			}
+			i += 11 // the pair
+		default:
+			i += 5
+		}
+	}
+	return false
+}
+
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 // ProviderEventEnvelope carries any ProviderEvent on the wire as one flat

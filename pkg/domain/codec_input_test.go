@@ -63,6 +63,10 @@ func TestOutsideInputRulesHoldInBothEncodings(t *testing.T) {
 			usage(uint64(math.MaxInt64) + 1), domain.CodeBadRequest},
 		{"invalid UTF-8 in text", domain.TypeStartTurn, "{\"thread_id\":\"t\",\"text\":\"a\xff\xfeb\"}",
 			map[string]any{"thread_id": "t", "text": "a\xff\xfeb"}, domain.CodeInvalidCommand},
+		{"a lone high surrogate", domain.TypeStartTurn, `{"thread_id":"t","text":"a\ud800b"}`,
+			map[string]any{"thread_id": "t", "text": "a\xed\xa0\x80b"}, domain.CodeInvalidCommand},
+		{"a low surrogate first", domain.TypeStartTurn, `{"thread_id":"t","text":"\udc00\ud800"}`,
+			map[string]any{"thread_id": "t", "text": "\xed\xb0\x80\xed\xa0\x80"}, domain.CodeInvalidCommand},
 		{"invalid UTF-8 in a field name", domain.TypeStartTurn, "{\"thread_id\":\"t\",\"text\":\"x\",\"\xc3\":1}",
 			map[string]any{"thread_id": "t", "text": "x", "\xc3": 1}, domain.CodeInvalidCommand},
 		{"invalid UTF-8 in tool input", domain.TypeIngestProviderEvent,
@@ -201,5 +205,24 @@ func TestRequestEncoding(t *testing.T) {
 	}
 	if domain.EncodingOf("application/json; charset=utf-8") != domain.JSON {
 		t.Error("EncodingOf ignores a JSON media type with parameters")
+	}
+}
+
+// TestEscapedTextSurvives: surrogate pairs and escaped backslashes before a
+// u are text like any other, not lone surrogates.
+func TestEscapedTextSurvives(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"thread_id":"t","text":"smile \ud83d\ude00"}`: "smile \U0001F600",
+		`{"thread_id":"t","text":"C:\\ud800"}`:         `C:\ud800`,
+		`{"thread_id":"t","text":"\u00e9t\u00e9"}`:     "\u00e9t\u00e9",
+	} {
+		c, err := domain.DecodeCommand(domain.TypeStartTurn, []byte(body), domain.JSON, 0)
+		if err != nil {
+			t.Errorf("%s: %v", body, err)
+			continue
+		}
+		if got := c.(domain.StartTurn).Text; got != want {
+			t.Errorf("%s: text %q, want %q", body, got, want)
+		}
 	}
 }
