@@ -213,8 +213,8 @@ func TestRequestEncoding(t *testing.T) {
 func TestEscapedTextSurvives(t *testing.T) {
 	for body, want := range map[string]string{
 		`{"thread_id":"t","text":"smile \ud83d\ude00"}`: "smile \U0001F600",
-		`{"thread_id":"t","text":"C:\\ud800"}`:         `C:\ud800`,
-		`{"thread_id":"t","text":"\u00e9t\u00e9"}`:     "\u00e9t\u00e9",
+		`{"thread_id":"t","text":"C:\\ud800"}`:          `C:\ud800`,
+		`{"thread_id":"t","text":"\u00e9t\u00e9"}`:      "\u00e9t\u00e9",
 	} {
 		c, err := domain.DecodeCommand(domain.TypeStartTurn, []byte(body), domain.JSON, 0)
 		if err != nil {
