@@ -47,16 +47,22 @@ type benchCmd struct {
 	Quick                bool   `help:"a short run of every scenario (under a minute)"`
 	JSON                 bool   `name:"json" help:"print the report as JSON"`
 	SyncAlways           bool   `help:"fsync every write (the production setting)"`
-	Scenarios            string `default:"raw,commands,stream,rebuild,memory" help:"scenarios to run, comma-separated"`
+	Scenarios            string `default:"raw,commands,stream,rebuild,memory" help:"scenarios to run, comma-separated (with --cluster: raw,commands,stream unless named)"`
 	DataDir              string `placeholder:"DIR" help:"JetStream directory (default: a temporary one)"`
 	CPUProfile           string `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the whole run (server and services) to this file"`
 	RebuildEvents        int    `help:"events the rebuild scenario replays (default 1000000, 20000 with --quick)"`
 	NATSURL              string `name:"nats-url" placeholder:"URL" help:"drive a running Peon at this URL (admin credentials) instead of an embedded one"`
-	TranscriptPartitions int    `default:"1" help:"split the transcript projection this many ways (embedded server only)"`
+	TranscriptPartitions int    `default:"1" help:"split the transcript projection this many ways (embedded server or --cluster)"`
 	Projectors           int    `default:"1" help:"projector instances to run (embedded server only)"`
 	StreamDeciders       int    `default:"1" help:"decider instances during the stream scenario (embedded server only)"`
 	RSS                  string `name:"rss" placeholder:"NAME=PID,..." help:"with --nats-url: report the resident memory of these local processes after the run"`
+	Cluster              int    `placeholder:"N" help:"start N local nats-server processes as a cluster (R3, or R1 for N=1; sync always) and every role as its own process, and measure that"`
+	Instances            string `placeholder:"ROLE=K,..." help:"with --cluster: processes per role (decider, projector, query, provider-ingest; 1 each unless named)"`
 }
+
+// everyScenario is the --scenarios default: with --cluster it stands for
+// the scenarios a cluster runs.
+const everyScenario = "raw,commands,stream,rebuild,memory"
 
 func (c *benchCmd) Run(ctx context.Context, env *environment) error {
 	return runBench(ctx, env, c)
@@ -86,6 +92,14 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	if *rebuildEvents > 0 {
 		sizes.rebuild = *rebuildEvents
 	}
+	if c.Cluster != 0 || c.Instances != "" {
+		if err := c.checkCluster(); err != nil {
+			return err
+		}
+		if *only == everyScenario {
+			*only = "raw,commands,stream"
+		}
+	}
 	run := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		switch s = strings.TrimSpace(s); s {
@@ -94,6 +108,12 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 		default:
 			return usagef("unknown scenario %q", s)
 		}
+	}
+	if c.Cluster != 0 {
+		if run["rebuild"] {
+			return usagef("--cluster runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
+		}
+		return runBenchCluster(ctx, env, c, run, sizes)
 	}
 	if *external != "" {
 		if run["rebuild"] {
@@ -126,6 +146,23 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 		return err
 	}
 	return b.report(ctx, env, run, sizes, report, *asJSON)
+}
+
+// checkCluster lists what --cluster cannot be combined with.
+func (c *benchCmd) checkCluster() error {
+	switch {
+	case c.Cluster == 0:
+		return usagef("--instances needs --cluster")
+	case c.Cluster < 1 || c.Cluster == 2 || c.Cluster > maxClusterNodes:
+		return usagef("--cluster %d: want 1 (R1) or 3..%d (R3; two nodes would need R2, which survives no loss)", c.Cluster, maxClusterNodes)
+	case c.NATSURL != "":
+		return usagef("--cluster starts its own servers: not with --nats-url")
+	case c.RSS != "":
+		return usagef("--cluster reports its own processes' memory: not with --rss")
+	case c.SyncAlways || c.CPUProfile != "" || c.Projectors != 1 || c.StreamDeciders != 1:
+		return usagef("--cluster always syncs and lays services out with --instances: not with --sync-always, --cpuprofile, --projectors or --stream-deciders")
+	}
+	return nil
 }
 
 // runBenchExternal drives a running deployment: its services, its instances.
@@ -190,12 +227,17 @@ type benchStack struct {
 	// streamDeciders is how many decider instances serve the stream scenario.
 	streamDeciders int
 	pids           map[string]int // external processes whose memory is reported
-	log            *slog.Logger
-	progress       *progress
-	admin          *nats.Conn
-	js             jetstream.JetStream
-	stops          map[string]func()
-	deciders       []func()
+	// cluster, when set, is the topology the bench started as processes:
+	// figures are named by its decider instances, not "external".
+	cluster *benchCluster
+	// cpu, when set, reads the CPU seconds each role has used so far.
+	cpu      func() map[string]float64
+	log      *slog.Logger
+	progress *progress
+	admin    *nats.Conn
+	js       jetstream.JetStream
+	stops    map[string]func()
+	deciders []func()
 }
 
 func (b *benchStack) start(ctx context.Context) error {
@@ -323,16 +365,22 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 			}
 			for _, clients := range sizes.clients {
 				name := fmt.Sprintf("commands.c%d_i%d", clients, instances)
-				if b.external {
+				if b.external && b.cluster == nil {
 					name = fmt.Sprintf("commands.c%d_external", clients)
 				}
 				b.say("%s: %d clients, %d decider instances, %s", name, clients, instances, sizes.commandFor)
-				if err := loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
+				err := b.measureCPU(name, "command", r, sent(r, name), func() error {
+					return loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r)
+				})
+				if err != nil {
 					return err
 				}
 				name = strings.Replace(name, "commands.", "deltas.", 1)
 				b.say("%s: %d clients streaming single TextDeltas, %d decider instances, %s", name, clients, instances, sizes.commandFor)
-				if err := loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r); err != nil {
+				err = b.measureCPU(name, "command", r, sent(r, name), func() error {
+					return loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r)
+				})
+				if err != nil {
 					return err
 				}
 			}
@@ -344,7 +392,11 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 		}
 		for _, threads := range sizes.streamThreads {
 			b.say("stream: %d deltas on %d threads", sizes.streamDeltas, threads)
-			if err := loadgen.Stream(ctx, b.admin, threads, sizes.streamDeltas, r); err != nil {
+			deltas := func() float64 { return float64(sizes.streamDeltas) }
+			err := b.measureCPU(fmt.Sprintf("stream.threads_%d", threads), "delta", r, deltas, func() error {
+				return loadgen.Stream(ctx, b.admin, threads, sizes.streamDeltas, r)
+			})
+			if err != nil {
 				return fmt.Errorf("stream: %w", err)
 			}
 		}
@@ -393,6 +445,42 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 	return nil
 }
 
+// measureCPU runs a scenario and, where the bench knows the processes
+// (--cluster), adds what each role spent on it: <name>.cpu.<role> in CPU
+// microseconds per unit of work (units() of them), from the processes'
+// CPU time before and after. The scenario's own preparation (its project,
+// threads and turns) is in the span: a few commands beside thousands.
+func (b *benchStack) measureCPU(name, unit string, r *loadgen.Report, units func() float64, scenario func() error) error {
+	if b.cpu == nil {
+		return scenario()
+	}
+	before := b.cpu()
+	if err := scenario(); err != nil {
+		return err
+	}
+	after := b.cpu()
+	n := units()
+	if n <= 0 {
+		return nil
+	}
+	total := 0.0
+	for _, role := range cpuRoles {
+		used := after[role] - before[role]
+		total += used
+		r.Add(loadgen.Figure{Name: name + ".cpu." + role, Value: used / n * 1e6, Unit: "CPU µs/" + unit})
+	}
+	r.Add(loadgen.Figure{Name: name + ".cpu.total", Value: total / n * 1e6, Unit: "CPU µs/" + unit})
+	return nil
+}
+
+// sent reads how many commands the named command scenario sent.
+func sent(r *loadgen.Report, name string) func() float64 {
+	return func() float64 {
+		f, _ := r.Get(name + ".sent")
+		return f.Value
+	}
+}
+
 // compare attaches each figure's baseline and target.
 func compare(r *loadgen.Report, sizes benchSizes) {
 	top := sizes.clients[len(sizes.clients)-1]
@@ -417,7 +505,10 @@ func compare(r *loadgen.Report, sizes benchSizes) {
 
 func printReport(w io.Writer, r *loadgen.Report) {
 	where := "embedded, file storage, R1, sync " + r.Sync
-	if strings.HasPrefix(r.Server, "external") {
+	switch {
+	case r.Topology != "":
+		where = r.Topology
+	case strings.HasPrefix(r.Server, "external"):
 		where = "sync " + r.Sync
 	}
 	fmt.Fprintf(w, "machine: %s\nserver: %s, %s\nstarted %s, took %s\n\n",

@@ -23,4 +23,5 @@ type cli struct {
 	Version        versionCmd    `cmd:"" group:"shell" help:"Print the version of peon and what it embeds."`
 	Completion     completionCmd `cmd:"" group:"shell" help:"Print a shell completion script: bash, zsh or fish."`
 	Help           helpCmd       `cmd:"" group:"shell" help:"Show help for a command."`
+	BenchNode      benchNodeCmd  `cmd:"" name:"bench-node" hidden:"" help:"One nats-server of peon bench --cluster."`
 }

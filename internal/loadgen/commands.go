@@ -35,8 +35,10 @@ func commandLoad(ctx context.Context, nc *nats.Conn, name string, clients int, d
 	}
 	threads := make([]string, clients)
 	turns := make([]string, clients)
+	refusals := 0
 	for i := range threads {
-		th, err := c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID})
+		th, refused, err := createThread(ctx, c, p.ProjectID)
+		refusals += refused
 		if err != nil {
 			return err
 		}
@@ -107,6 +109,8 @@ func commandLoad(ctx context.Context, nc *nats.Conn, name string, clients int, d
 		perCommand = 1
 	}
 	r.Add(Figure{Name: name + ".commands", Value: rate, Unit: "commands/s"})
+	r.Add(Figure{Name: name + ".sent", Value: float64(commands.Load()), Unit: "commands"})
+	addRefusals(r, name, refusals)
 	r.Add(Figure{Name: name + ".events", Value: perCommand * rate, Unit: "events/s"})
 	r.Add(Figure{Name: name + ".p50", Value: ms(all.percentile(0.50)), Unit: "ms"})
 	r.Add(Figure{Name: name + ".p90", Value: ms(all.percentile(0.90)), Unit: "ms"})

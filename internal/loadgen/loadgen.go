@@ -29,12 +29,24 @@ type Figure struct {
 
 // Report is a bench run.
 type Report struct {
-	Machine  string    `json:"machine"`
-	Server   string    `json:"server"`
-	Sync     string    `json:"sync"`
-	Started  time.Time `json:"started"`
-	Duration string    `json:"duration"`
-	Figures  []Figure  `json:"figures"`
+	Machine string `json:"machine"`
+	Server  string `json:"server"`
+	Sync    string `json:"sync"`
+	// Topology says how servers and services were laid out, where the
+	// bench started them as processes (peon bench --cluster).
+	Topology string `json:"topology,omitempty"`
+	// Processes are those the bench started, by name.
+	Processes []Process `json:"processes,omitempty"`
+	Started   time.Time `json:"started"`
+	Duration  string    `json:"duration"`
+	Figures   []Figure  `json:"figures"`
+}
+
+// Process is one process a bench run started.
+type Process struct {
+	Name string `json:"name"`
+	Role string `json:"role"`
+	PID  int    `json:"pid"`
 }
 
 // Add appends a figure.

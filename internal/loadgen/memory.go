@@ -32,7 +32,7 @@ func Memory(ctx context.Context, nc *nats.Conn, events, threads int, cacheLimit 
 	g.SetLimit(32)
 	for range threads {
 		g.Go(func() error {
-			th, err := c.Send(gctx, domain.CreateThread{ProjectID: p.ProjectID})
+			th, _, err := createThread(gctx, c, p.ProjectID)
 			if err != nil {
 				return err
 			}

@@ -32,8 +32,10 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 	}
 	type turn struct{ thread, turn string }
 	turns := make([]turn, threads)
+	refusals := 0
 	for i := range turns {
-		th, err := c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID})
+		th, refused, err := createThread(ctx, c, p.ProjectID)
+		refusals += refused
 		if err != nil {
 			return err
 		}
@@ -102,6 +104,7 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 	r.Add(Figure{Name: name + ".ingest_lag.p99", Value: ms(ingestLag.percentile(0.99)), Unit: "ms"})
 	r.Add(Figure{Name: name + ".fold_lag.p50", Value: ms(foldLag.percentile(0.5)), Unit: "ms"})
 	r.Add(Figure{Name: name + ".fold_lag.p99", Value: ms(foldLag.percentile(0.99)), Unit: "ms"})
+	addRefusals(r, name, refusals)
 	return nil
 }
 

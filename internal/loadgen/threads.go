@@ -1,0 +1,42 @@
+package loadgen
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/peonhq/peon/pkg/client"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+)
+
+// staleRetries bounds how often createThread asks again.
+const staleRetries = 100
+
+// createThread creates a thread in a project the bench has just created.
+// On a replicated event stream the decider reads the project with direct
+// gets, which any replica may answer, and one that has not applied the
+// project's creation yet makes it refuse with project_not_found. The bench
+// knows the project exists, so it asks again (a refusal appends nothing)
+// and returns how many refusals it met, which the scenario reports as
+// <name>.stale_project_refusals: a cost of the topology, not hidden.
+func createThread(ctx context.Context, c *client.Client, projectID string) (contract.CommandReply, int, error) {
+	for refused := 0; ; refused++ {
+		th, err := c.Send(ctx, domain.CreateThread{ProjectID: projectID})
+		if err == nil || !errors.Is(err, domain.ErrProjectNotFound) || refused == staleRetries {
+			return th, refused, err
+		}
+		select {
+		case <-ctx.Done():
+			return th, refused, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// addRefusals reports the stale refusals a scenario met, if any.
+func addRefusals(r *Report, name string, n int) {
+	if r != nil && n > 0 {
+		r.Add(Figure{Name: name + ".stale_project_refusals", Value: float64(n), Unit: "refusals"})
+	}
+}
