@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/peonhq/peon/internal/loadgen"
+)
+
+// TestBenchCluster: `peon bench --cluster 3 --quick` starts three
+// nats-server processes and every role as its own process, measures the raw
+// baselines and commands on that cluster, gives each command figure its
+// ratio to the raw figure of the same run and each role's CPU per command,
+// and leaves no process and no directory behind. (About 20 s.)
+func TestBenchCluster(t *testing.T) {
+	tmp := t.TempDir()
+	got := binary(t, invocation{args: []string{"bench", "--cluster", "3", "--quick", "--scenarios", "raw,commands", "--json"},
+		env: map[string]string{"TMPDIR": tmp}, within: 4 * time.Minute})
+	if got.code != 0 {
+		t.Fatalf("bench failed: %s", got)
+	}
+	var r loadgen.Report
+	if err := json.Unmarshal([]byte(got.out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, got.out)
+	}
+	if !strings.Contains(r.Topology, "3 nats-server processes") || !strings.Contains(r.Topology, "R3") || r.Sync != "always" {
+		t.Errorf("topology %q, sync %q", r.Topology, r.Sync)
+	}
+	figure := func(name string) loadgen.Figure {
+		t.Helper()
+		f, ok := r.Get(name)
+		if !ok || f.Value <= 0 {
+			t.Errorf("figure %s missing or not positive: %+v", name, f)
+		}
+		return f
+	}
+	raw := figure("raw.sync_publish.p50")
+	figure("raw.async_publish")
+	for _, name := range []string{"commands.c1_i1.p50", "deltas.c1_i1.p50"} {
+		f := figure(name)
+		if f.Baseline != "raw.sync_publish.p50" || raw.Value <= 0 || abs(f.Ratio-f.Value/raw.Value) > 1e-9 {
+			t.Errorf("%s: baseline %q ratio %v, want raw.sync_publish.p50 and %v", name, f.Baseline, f.Ratio, f.Value/raw.Value)
+		}
+	}
+	if f := figure("commands.c16_i1.events"); f.Baseline != "raw.async_publish" {
+		t.Errorf("commands.c16_i1.events compared with %q", f.Baseline)
+	}
+	for _, role := range []string{"decider", "projector", "nats", "total"} {
+		if f := figure("commands.c16_i1.cpu." + role); f.Unit != "CPU µs/command" {
+			t.Errorf("cpu figure unit %q", f.Unit)
+		}
+	}
+	roles := map[string]int{}
+	for _, p := range r.Processes {
+		roles[p.Role]++
+	}
+	want := map[string]int{"nats": 3, "decider": 1, "projector": 1, "query": 1, "provider-ingest": 1}
+	if len(roles) != len(want) {
+		t.Errorf("processes by role %v, want %v", roles, want)
+	}
+	for role, n := range want {
+		if roles[role] != n {
+			t.Errorf("processes by role %v, want %v", roles, want)
+		}
+	}
+	var pids []int
+	for _, p := range r.Processes {
+		pids = append(pids, p.PID)
+	}
+	checkTornDown(t, pids, tmp)
+}
+
+// TestBenchClusterInterrupted: a Ctrl-C while the cluster runs stops every
+// child and removes their directory.
+func TestBenchClusterInterrupted(t *testing.T) {
+	tmp := t.TempDir()
+	cmd := exec.Command(peonBin, "bench", "--cluster", "3", "--quick", "--scenarios", "commands")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + tmp}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	up := regexp.MustCompile(`cluster up: (.*)`)
+	var line []string
+	for deadline := time.Now().Add(2 * time.Minute); line == nil; time.Sleep(50 * time.Millisecond) {
+		line = up.FindStringSubmatch(stderr.String())
+		select {
+		case err := <-exited:
+			t.Fatalf("bench exited before the cluster was up: %v\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("cluster never came up:\n%s", stderr.String())
+		}
+	}
+	var pids []int
+	for _, pair := range strings.Fields(line[1]) {
+		_, pid, _ := strings.Cut(pair, "=")
+		n, err := strconv.Atoi(pid)
+		if err != nil {
+			t.Fatalf("cluster up line %q", line[0])
+		}
+		pids = append(pids, n)
+	}
+	if len(pids) != 7 {
+		t.Fatalf("%d processes in %q, want 7", len(pids), line[0])
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(time.Minute):
+		_ = cmd.Process.Kill()
+		t.Fatalf("bench still running a minute after Ctrl-C:\n%s", stderr.String())
+	}
+	checkTornDown(t, pids, tmp)
+}
+
+// checkTornDown fails for every process still alive and anything left in
+// the bench's temporary directory.
+func checkTornDown(t *testing.T, pids []int, tmp string) {
+	t.Helper()
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("process %d still there after the bench (%v)", pid, err)
+		}
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("left behind in the temporary directory: %s", e.Name())
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// syncBuffer is a bytes.Buffer a child writes while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestBenchClusterFlags: layouts --cluster cannot run are refused before
+// anything starts.
+func TestBenchClusterFlags(t *testing.T) {
+	verify(t, []check{
+		{invocation: invocation{args: []string{"bench", "--cluster", "2"}}, code: exitUsage, want: []string{"--cluster 2", "R2"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "9"}}, code: exitUsage, want: []string{"--cluster 9"}},
+		{invocation: invocation{args: []string{"bench", "--instances", "decider=2"}}, code: exitUsage, want: []string{"--instances needs --cluster"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "gateway=2"}}, code: exitUsage, want: []string{`--instances "gateway=2"`}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "decider=0"}}, code: exitUsage, want: []string{"K within 1..16"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--nats-url", "nats://127.0.0.1:1"}}, code: exitUsage, want: []string{"not with --nats-url"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--scenarios", "rebuild"}}, code: exitUsage, want: []string{"--cluster runs raw"}},
+	})
+}
