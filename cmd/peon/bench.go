@@ -369,16 +369,20 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 					name = fmt.Sprintf("commands.c%d_external", clients)
 				}
 				b.say("%s: %d clients, %d decider instances, %s", name, clients, instances, sizes.commandFor)
-				err := b.measureCPU(name, "command", r, sent(r, name), func() error {
-					return loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r)
+				err := b.measureTrips(ctx, name, r, func() error {
+					return b.measureCPU(name, "command", r, sent(r, name), func() error {
+						return loadgen.Commands(ctx, b.admin, name, clients, sizes.commandFor, r)
+					})
 				})
 				if err != nil {
 					return err
 				}
 				name = strings.Replace(name, "commands.", "deltas.", 1)
 				b.say("%s: %d clients streaming single TextDeltas, %d decider instances, %s", name, clients, instances, sizes.commandFor)
-				err = b.measureCPU(name, "command", r, sent(r, name), func() error {
-					return loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r)
+				err = b.measureTrips(ctx, name, r, func() error {
+					return b.measureCPU(name, "command", r, sent(r, name), func() error {
+						return loadgen.Deltas(ctx, b.admin, name, clients, sizes.commandFor, r)
+					})
 				})
 				if err != nil {
 					return err

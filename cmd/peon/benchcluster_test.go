@@ -55,6 +55,9 @@ func TestBenchCluster(t *testing.T) {
 	if f := figure("commands.c16_i1.events"); f.Baseline != "raw.async_publish" {
 		t.Errorf("commands.c16_i1.events compared with %q", f.Baseline)
 	}
+	if f := figure("deltas.c1_i1.decider_round_trips"); f.Value < 1 {
+		t.Errorf("a command took %v JetStream requests: it takes at least its append", f.Value)
+	}
 	for _, role := range []string{"decider", "projector", "nats", "total"} {
 		if f := figure("commands.c16_i1.cpu." + role); f.Unit != "CPU µs/command" {
 			t.Errorf("cpu figure unit %q", f.Unit)

@@ -216,6 +216,7 @@ func (c *Committer) commit(group []*queued) {
 	}
 	ctx, cancel := groupContext(group)
 	defer cancel()
+	c.store.requests.Add(1)
 	ack, err := jetstreamext.PublishMsgBatch(ctx, c.store.js, all, jetstreamext.BatchFlowControl{AckFirst: false})
 	c.adapt(err == nil)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -25,7 +26,16 @@ type Store struct {
 
 	mu     sync.Mutex
 	handle jetstream.Stream // looked up once: every lookup is a round trip
+
+	// requests counts the requests made to JetStream, each a round trip
+	// (an atomic batch, sent whole and acknowledged once, is one).
+	requests atomic.Int64
 }
+
+// Requests is how many requests this store has made to JetStream so far,
+// each a round trip to the server: publishes, batch publishes, batch gets
+// (one per page), last-message and stream lookups.
+func (s *Store) Requests() int64 { return s.requests.Load() }
 
 // New returns a store over js. The stream must exist (EnsureStream or CheckStream).
 func New(js jetstream.JetStream) *Store { return &Store{js: js, pageSize: 1000} }
@@ -73,6 +83,7 @@ func (s *Store) publishBatch(ctx context.Context, b Batch, msgs []*nats.Msg, siz
 		// same expectation and Nats-Msg-Id. It avoids the atomic-batch
 		// staging, which on a single-replica file-storage stream is a
 		// small file store created per batch (milliseconds, not micro-).
+		s.requests.Add(1)
 		ack, err := s.js.PublishMsg(ctx, msgs[0])
 		if err != nil {
 			return Appended{}, fmt.Errorf("append %s (1 event): %w", b.CommandID, classify(err))
@@ -85,6 +96,7 @@ func (s *Store) publishBatch(ctx context.Context, b Batch, msgs []*nats.Msg, siz
 	// No ack for the first message: the commit's ack reports any error, and
 	// waiting for two round trips would halve the throughput of multi-event
 	// commands.
+	s.requests.Add(1)
 	ack, err := jetstreamext.PublishMsgBatch(ctx, s.js, msgs, jetstreamext.BatchFlowControl{AckFirst: false})
 	if err != nil {
 		return Appended{}, fmt.Errorf("append %s (%d events): %w", b.CommandID, len(msgs), classify(err))
@@ -147,6 +159,7 @@ func (s *Store) load(ctx context.Context, filter string, after, before uint64, f
 	last := after
 	page := min(first, s.pageSize)
 	for ; ; page = min(4*page, s.pageSize) {
+		s.requests.Add(1)
 		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, page,
 			jetstreamext.GetBatchSeq(last+1), jetstreamext.GetBatchSubject(filter))
 		if err != nil {
@@ -213,6 +226,7 @@ func (s *Store) stream(ctx context.Context) (jetstream.Stream, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.handle == nil {
+		s.requests.Add(1)
 		h, err := s.js.Stream(ctx, contract.EventStream)
 		if err != nil {
 			return nil, err
@@ -235,12 +249,14 @@ func (s *Store) FirstEvents(ctx context.Context, filter string, before uint64) (
 	if err != nil {
 		return nil, err
 	}
+	s.requests.Add(1)
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(filter))
 	if err != nil {
 		return nil, fmt.Errorf("subjects of %s: %w", filter, err)
 	}
 	var out []Record
 	for subject := range info.State.Subjects {
+		s.requests.Add(1)
 		msgs, err := jetstreamext.GetBatch(ctx, s.js, contract.EventStream, 1, jetstreamext.GetBatchSubject(subject))
 		if err != nil {
 			return nil, fmt.Errorf("first event of %s: %w", subject, err)
@@ -273,6 +289,7 @@ func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error)
 	if err != nil {
 		return 0, fmt.Errorf("last sequence of %s: %w", filter, err)
 	}
+	s.requests.Add(1)
 	msg, err := stream.GetLastMsgForSubject(ctx, filter)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, nil
@@ -294,6 +311,7 @@ func (s *Store) LeaderLastSequence(ctx context.Context, filter string) (uint64, 
 	if err != nil {
 		return 0, err
 	}
+	s.requests.Add(1)
 	msg, err := s.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+contract.EventStream, req)
 	if err != nil {
 		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)

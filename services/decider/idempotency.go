@@ -95,6 +95,7 @@ func (s *Service) claim(ctx context.Context, cmd domain.Command, locks []string)
 	want := strings.Join(locks, " ")
 	id := cmd.CommandIdentity()
 	for range 3 {
+		s.kvRequests.Add(1)
 		_, err := ids.Create(ctx, id, []byte(want))
 		if err == nil {
 			return nil
@@ -102,6 +103,7 @@ func (s *Service) claim(ctx context.Context, cmd domain.Command, locks []string)
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			return fmt.Errorf("claim command_id %s: %w", id, err)
 		}
+		s.kvRequests.Add(1)
 		entry, err := ids.Get(ctx, id)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue // expired between the two calls: claim again

@@ -40,6 +40,9 @@ type Service struct {
 	inflight sync.WaitGroup
 
 	loads, conflicts atomic.Int64
+	// handled counts the requests answered; kvRequests the requests made to
+	// the command-id bucket (the event store counts its own).
+	handled, kvRequests atomic.Int64
 }
 
 // New returns a decider over nc. The event stream must exist.
@@ -71,6 +74,12 @@ type Stats struct {
 	// GroupedCommands the commands they held.
 	AppendGroups    int64 `json:"append_groups"`
 	GroupedCommands int64 `json:"grouped_commands"`
+	// Commands counts the command requests this instance has handled
+	// (answered, whatever the answer), JetStreamRequests the requests it
+	// made to JetStream for them, each a round trip (appends, reads, the
+	// command-id claims): their ratio is the round trips per command.
+	Commands          int64 `json:"commands_handled"`
+	JetStreamRequests int64 `json:"jetstream_requests"`
 }
 
 // Stats returns the instance's counters.
@@ -78,7 +87,8 @@ func (s *Service) Stats() Stats {
 	n, b := s.cache.Len()
 	groups, grouped := s.committer.Stats()
 	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load(),
-		AppendGroups: groups, GroupedCommands: grouped}
+		AppendGroups: groups, GroupedCommands: grouped,
+		Commands: s.handled.Load(), JetStreamRequests: s.store.Requests() + s.kvRequests.Load()}
 }
 
 // EndpointStats is what a command endpoint reports in its micro stats: the
@@ -154,6 +164,7 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 				}
 				reply, err = s.Execute(wctx, cmd)
 			}
+			s.handled.Add(1) // before the reply: a client reading stats after it sees the command
 			s.replies.Respond(req, enc, reply, err)
 		}()
 	}
@@ -166,6 +177,7 @@ func (s *Service) commandIDBucket(ctx context.Context) (jetstream.KeyValue, erro
 	if s.commandIDs != nil {
 		return s.commandIDs, nil
 	}
+	s.kvRequests.Add(1)
 	kv, err := s.js.KeyValue(ctx, contract.BucketCommandIDs)
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (run `peon setup`)", contract.BucketCommandIDs, err)
