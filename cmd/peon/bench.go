@@ -48,7 +48,7 @@ type benchCmd struct {
 	JSON                 bool   `name:"json" help:"print the report as JSON"`
 	SyncAlways           bool   `help:"fsync every write (the production setting)"`
 	Scenarios            string `default:"raw,commands,stream,rebuild,memory" help:"scenarios to run, comma-separated (with --cluster: raw,commands,stream unless named)"`
-	DataDir              string `placeholder:"DIR" help:"JetStream directory (default: a temporary one)"`
+	DataDir              string `placeholder:"DIR" help:"JetStream directory (default: a temporary one, removed after); with --cluster it holds the nodes' stores, configurations and logs, and is kept"`
 	CPUProfile           string `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the whole run (server and services) to this file"`
 	RebuildEvents        int    `help:"events the rebuild scenario replays (default 1000000, 20000 with --quick)"`
 	NATSURL              string `name:"nats-url" placeholder:"URL" help:"drive a running Peon at this URL (admin credentials) instead of an embedded one"`
