@@ -349,7 +349,8 @@ func TestDevKilledMidTurn(t *testing.T) {
 	hang := filepath.Join(dir, "hang.sh")
 	answer := filepath.Join(dir, "answer.sh")
 	for path, body := range map[string]string{
-		hang:   "#!/bin/sh\ncat >/dev/null\necho started\nwhile kill -0 $PPID 2>/dev/null; do sleep 0.1; done\n",
+		// An agent that would outlive its host: its child sleeps on.
+		hang:   "#!/bin/sh\ncat >/dev/null\necho started\nsleep 120\n",
 		answer: "#!/bin/sh\necho \"answer: $(cat)\"\n",
 	} {
 		if err := os.WriteFile(path, []byte(body), 0o755); err != nil {
@@ -364,7 +365,7 @@ func TestDevKilledMidTurn(t *testing.T) {
 	r := runners[1]
 	p := send(t, r, invocation{args: []string{"cmd", "project.create", "name=k", "path=" + dir}, env: env})
 	th := send(t, r, invocation{args: []string{"cmd", "thread.create", "project_id=" + p.ProjectID, "provider=hang"}, env: env})
-	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
+	tu := send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=go"}, env: env})
 	show := func() string {
 		return binary(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: env}).out
 	}
@@ -390,8 +391,40 @@ func TestDevKilledMidTurn(t *testing.T) {
 	if !strings.Contains(out, "host stopped") {
 		t.Errorf("the orphaned turn's error:\n%s", out)
 	}
+	// Nothing of the lost turn's agent runs any more: the agent died with
+	// its host, and the restarted host killed what the agent had started.
+	if pids := turnProcesses(t, tu.TurnID); len(pids) > 0 {
+		t.Errorf("processes of the lost turn still run: %v", pids)
+	}
 	send(t, r, invocation{args: []string{"cmd", "thread.configure", "thread_id=" + th.ThreadID, "provider=answer"}, env: env})
 	send(t, r, invocation{args: []string{"cmd", "turn.start", "thread_id=" + th.ThreadID, "text=again"}, env: env})
 	waitOutput(t, show, "answer: again")
 	dev.stop(t)
+}
+
+// turnProcesses lists the live processes (zombies aside) whose environment
+// names the turn, as the host's agents carry it.
+func turnProcesses(t *testing.T, turnID string) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc here")
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		env, err := os.ReadFile("/proc/" + e.Name() + "/environ")
+		if err != nil || !bytes.Contains(env, []byte("PEON_TURN_ID="+turnID+"\x00")) {
+			continue
+		}
+		if stat, err := os.ReadFile("/proc/" + e.Name() + "/stat"); err == nil {
+			if f := strings.Fields(string(stat)); len(f) > 2 && f[2] != "Z" {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }

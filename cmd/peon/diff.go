@@ -102,8 +102,8 @@ func printCheckpoint(w io.Writer, p paint, t *domain.ThreadState, turnID string)
 		for _, f := range c.Files {
 			add, del = add+f.Additions, del+f.Deletions
 		}
-		fmt.Fprintln(w, p.dim(fmt.Sprintf("  checkpoint %s · %d file(s), +%d -%d · peon thread diff %s %s",
-			shortSHA(c.Commit), len(c.Files), add, del, t.ID, turnID)))
+		fmt.Fprintln(w, p.dim(fmt.Sprintf("  checkpoint %s (commit %s) · %d file(s), +%d -%d · peon thread diff %s %s",
+			c.ID, shortSHA(c.Commit), len(c.Files), add, del, t.ID, turnID)))
 	}
 }
 

@@ -26,11 +26,19 @@ func (f gatewayFlags) config(listen, instance string) gateway.Config {
 	return c
 }
 
+// check lists the flags' problems, the tokens file's among them: a bad
+// file is a usage error, found before anything connects.
 func (f gatewayFlags) check() []error {
+	var errs []error
 	if f.Token != "" && len(f.Token) < 16 {
-		return []error{errors.New("--http-token must be at least 16 characters")}
+		errs = append(errs, errors.New("--http-token must be at least 16 characters"))
 	}
-	return nil
+	if f.TokensFile != "" {
+		if _, err := readTokensFile(f.TokensFile); err != nil {
+			errs = append(errs, fmt.Errorf("--tokens-file: %w", err))
+		}
+	}
+	return errs
 }
 
 // tokenLine is one identity of a tokens file.

@@ -77,6 +77,12 @@ func TestGatewayFlags(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("short role\nlonely\nlong-enough-token-0000 r sideways\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	for _, r := range runners {
+		got := r.run(t, invocation{args: []string{"gateway", "--listen", "127.0.0.1:0", "--tokens-file", bad}, env: at("nats://127.0.0.1:1")})
+		if got.code != exitUsage || !strings.Contains(got.err, `unknown option "sideways"`) {
+			t.Errorf("%s: a bad tokens file: %s", r.name, got)
+		}
+	}
 	if _, err := readTokensFile(bad); err == nil || !strings.Contains(err.Error(), ":1:") || !strings.Contains(err.Error(), ":2:") || !strings.Contains(err.Error(), `unknown option "sideways"`) {
 		t.Errorf("tokens file problems: %v", err)
 	}

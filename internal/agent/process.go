@@ -83,7 +83,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
 	cmd.Dir = cfg.Dir
 	cmd.Env = append(os.Environ(), cfg.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	// A child that left the process group keeps stderr open after the
 	// program exits; Wait stops waiting for it after the grace period.
 	cmd.WaitDelay = cfg.Grace

@@ -299,7 +299,11 @@ func (s *Service) maybeActivate(lp *loop) {
 		if r != nil && r.info.TurnID == t.activeTurn {
 			continue // still ours: it publishes its own end
 		}
-		s.log.Warn("ending a turn left running by a host instance that is gone", "thread", t.id, "turn", t.activeTurn)
+		// Its agent may still run here (a host killed with SIGKILL runs no
+		// cleanup): stop it before the turn is declared over.
+		killed := agent.KillLeftovers(t.activeTurn)
+		s.log.Warn("ending a turn left running by a host instance that is gone", "thread", t.id, "turn", t.activeTurn,
+			"leftover_agent_processes_killed", killed)
 		if err := s.pub.publish(lp.pubCtx, t.id, t.activeTurn, EventID(t.activeTurn, "lost"),
 			domain.ProviderError{Message: LostTurnError, Retryable: true}); err != nil {
 			s.log.Error("recording a lost turn", "thread", t.id, "turn", t.activeTurn, "err", err)

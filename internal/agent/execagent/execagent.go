@@ -92,7 +92,7 @@ func (p *provider) Start(ctx context.Context, req agent.TurnRequest, emit agent.
 
 // turnEnv tells the program which turn it plays, for scripts that care.
 func turnEnv(req agent.TurnRequest) []string {
-	env := []string{"PEON_THREAD_ID=" + req.ThreadID, "PEON_TURN_ID=" + req.TurnID, "PEON_RUNTIME_MODE=" + string(req.Mode)}
+	env := append(agent.TurnEnv(req.ThreadID, req.TurnID), "PEON_RUNTIME_MODE="+string(req.Mode))
 	if req.Model != "" {
 		env = append(env, "PEON_MODEL="+req.Model)
 	}
