@@ -134,9 +134,12 @@ func (s *Service) prepareThread(ctx context.Context, ad addressed, fresh bool) (
 	return state{model: a.model, primary: a, expectFilter: expect, expectSeq: a.lastSeq, fresh: caughtUp}, nil
 }
 
-// prepareNewThread reads the project tree's last sequence first, then
-// catches up the project and the thread id: the state decided on is then at
-// least as new as the expectation.
+// prepareNewThread reads the project tree's last sequence first (the
+// expectation), then catches up the project and the thread id. Each read
+// may be served by another replica, so the state is not known to be as new
+// as the expectation: a rejection (project_not_found, thread_exists) is
+// confirmed against the leader for the project's and the thread's own
+// subjects, the reads it was decided on.
 func (s *Service) prepareNewThread(ctx context.Context, ad addressed, _ bool) (state, error) {
 	tree := contract.ProjectTreeFilter(ad.project)
 	last, err := s.store.LastSequence(ctx, tree)
@@ -159,7 +162,8 @@ func (s *Service) prepareNewThread(ctx context.Context, ad addressed, _ bool) (s
 	for id, t := range thread.model.Threads {
 		m.Threads[id] = t
 	}
-	return state{model: m, primary: thread, expectFilter: tree, expectSeq: last, fresh: true}, nil
+	return state{model: m, primary: thread, expectFilter: tree, expectSeq: last, fresh: true,
+		reads: []readMark{{contract.ProjectSubject(ad.project), project.lastSeq}, {contract.ThreadFilter(ad.thread), thread.lastSeq}}}, nil
 }
 
 // aggregate returns the cached aggregate for key, loading it on a miss and

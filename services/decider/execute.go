@@ -29,6 +29,18 @@ type state struct {
 	// fresh says the state was read from the stream during this attempt,
 	// not served from the cache as it was.
 	fresh bool
+	// reads, when set, are what the state was read from, each with the
+	// last sequence it held: a rejection stands only if the leader has
+	// nothing newer under any of them (else under the expectation). A
+	// state composed of several reads needs it, as each read may have been
+	// served by another replica.
+	reads []readMark
+}
+
+// readMark is one read a state was composed of.
+type readMark struct {
+	filter string
+	seq    uint64
 }
 
 // Execute decides one command and appends its events. It is what the
@@ -228,11 +240,20 @@ var (
 // readWasCurrent reports whether the state st was decided on had every event
 // the stream's leader holds under st's expectation filter.
 func (s *Service) readWasCurrent(ctx context.Context, st state) (bool, error) {
-	leader, err := s.store.LeaderLastSequence(ctx, st.expectFilter)
-	if err != nil {
-		return false, err
+	reads := st.reads
+	if len(reads) == 0 {
+		reads = []readMark{{st.expectFilter, st.expectSeq}}
 	}
-	return st.expectSeq >= leader, nil
+	for _, r := range reads {
+		leader, err := s.store.LeaderLastSequence(ctx, r.filter)
+		if err != nil {
+			return false, err
+		}
+		if r.seq < leader {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // foldAppended folds what was just stored into the primary aggregate, so the
