@@ -15,11 +15,11 @@ const staleRetries = 100
 
 // createThread creates a thread in a project the bench has just created.
 // On a replicated event stream the decider reads the project with direct
-// gets, which any replica may answer, and one that has not applied the
-// project's creation yet makes it refuse with project_not_found. The bench
-// knows the project exists, so it asks again (a refusal appends nothing)
-// and returns how many refusals it met, which the scenario reports as
-// <name>.stale_project_refusals: a cost of the topology, not hidden.
+// gets, which any replica may answer; it confirms a refusal against the
+// leader, so project_not_found for a project just created should not
+// happen. Should it, the bench knows the project exists, asks again (a
+// refusal appends nothing) and returns how many refusals it met, which the
+// scenario reports as <name>.stale_project_refusals: shown, not hidden.
 func createThread(ctx context.Context, c *client.Client, projectID string) (contract.CommandReply, int, error) {
 	for refused := 0; ; refused++ {
 		th, err := c.Send(ctx, domain.CreateThread{ProjectID: projectID})
