@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
@@ -64,5 +66,39 @@ func TestRejectionIsConfirmedOnEveryRead(t *testing.T) {
 	}
 	if len(st.reads) != 2 || st.reads[0].filter != contract.ProjectSubject("p1") || st.reads[0].seq != seq {
 		t.Fatalf("reads = %+v", st.reads)
+	}
+}
+
+// TestReadyOnceServing: Ready closes once Run serves, and a command sent
+// then is answered.
+func TestReadyOnceServing(t *testing.T) {
+	srv := natstest.Server(t)
+	nc, js := natstest.Connect(t, srv)
+	if err := provision.Run(context.Background(), js, provision.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(nc, Config{Instance: "d"}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	select {
+	case <-s.Ready():
+	case err := <-done:
+		t.Fatalf("Run ended before it was ready: %v", err)
+	}
+	body := []byte(`{"name":"p","path":"/p"}`)
+	msg, err := nc.Request(contract.CommandSubject(domain.TypeCreateProject), body, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(msg.Data), "project_id") {
+		t.Errorf("reply %s", msg.Data)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

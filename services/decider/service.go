@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/lru"
 	"github.com/peonhq/peon/internal/microreply"
 	"github.com/peonhq/peon/pkg/contract"
@@ -43,6 +44,8 @@ type Service struct {
 	// handled counts the requests answered; kvRequests the requests made to
 	// the command-id bucket (the event store counts its own).
 	handled, kvRequests atomic.Int64
+	// ready is signalled once the endpoints serve.
+	ready lifecycle.Ready
 }
 
 // New returns a decider over nc. The event stream must exist.
@@ -98,6 +101,9 @@ type EndpointStats struct {
 	Replies microreply.EndpointStats `json:"replies"`
 }
 
+// Ready is closed once the instance serves commands.
+func (s *Service) Ready() <-chan struct{} { return s.ready.Done() }
+
 // Run serves commands until ctx is done, then stops taking requests, lets
 // the ones in flight finish and returns.
 func (s *Service) Run(ctx context.Context) error {
@@ -128,6 +134,13 @@ func (s *Service) Run(ctx context.Context) error {
 			return fmt.Errorf("add endpoint %s: %w", spec.Endpoint, err)
 		}
 	}
+	// Ready once the server has the endpoints' subscriptions: a command
+	// sent from then on is served.
+	if err := s.nc.Flush(); err != nil {
+		_ = svc.Stop()
+		return fmt.Errorf("register %s: %w", contract.DeciderService, err)
+	}
+	s.ready.Signal()
 	s.log.Info("decider serving", "subjects", contract.CommandPrefix+".>", "instance", s.cfg.Instance)
 	<-ctx.Done()
 	err = svc.Stop() // drains the endpoint subscriptions: no new requests
