@@ -1,6 +1,7 @@
 package decider
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -49,21 +50,14 @@ func DefaultConfig() Config {
 // withDefaults fills in the defaults.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	for _, f := range []struct {
-		v   *int
-		def int
-	}{{&c.MaxBodyBytes, d.MaxBodyBytes}, {&c.MaxAttempts, d.MaxAttempts}, {&c.StaleReadRetries, d.StaleReadRetries},
-		{&c.Concurrency, d.Concurrency}, {&c.CacheEntries, d.CacheEntries}, {&c.Receipts, d.Receipts}} {
-		if *f.v == 0 {
-			*f.v = f.def
-		}
-	}
-	if c.CacheBytes == 0 {
-		c.CacheBytes = d.CacheBytes
-	}
-	if c.RequestTimeout == 0 {
-		c.RequestTimeout = d.RequestTimeout
-	}
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, d.MaxBodyBytes)
+	c.MaxAttempts = cmp.Or(c.MaxAttempts, d.MaxAttempts)
+	c.StaleReadRetries = cmp.Or(c.StaleReadRetries, d.StaleReadRetries)
+	c.Concurrency = cmp.Or(c.Concurrency, d.Concurrency)
+	c.CacheEntries = cmp.Or(c.CacheEntries, d.CacheEntries)
+	c.CacheBytes = cmp.Or(c.CacheBytes, d.CacheBytes)
+	c.Receipts = cmp.Or(c.Receipts, d.Receipts)
+	c.RequestTimeout = cmp.Or(c.RequestTimeout, d.RequestTimeout)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package gitwork
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -40,21 +41,11 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Host == "" {
-		c.Host = d.Host
-	}
-	if c.AckWait == 0 {
-		c.AckWait = d.AckWait
-	}
-	if c.PinnedTTL == 0 {
-		c.PinnedTTL = c.AckWait + c.AckWait/2
-	}
-	if c.CommandTimeout == 0 {
-		c.CommandTimeout = d.CommandTimeout
-	}
-	if c.GitTimeout == 0 {
-		c.GitTimeout = d.GitTimeout
-	}
+	c.Host = cmp.Or(c.Host, d.Host)
+	c.AckWait = cmp.Or(c.AckWait, d.AckWait)
+	c.PinnedTTL = cmp.Or(c.PinnedTTL, c.AckWait+c.AckWait/2)
+	c.CommandTimeout = cmp.Or(c.CommandTimeout, d.CommandTimeout)
+	c.GitTimeout = cmp.Or(c.GitTimeout, d.GitTimeout)
 	return c
 }
 

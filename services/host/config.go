@@ -1,6 +1,7 @@
 package host
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -43,21 +44,11 @@ func DefaultConfig() Config {
 
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.DefaultProvider == "" {
-		c.DefaultProvider = d.DefaultProvider
-	}
-	if c.IdleTimeout == 0 {
-		c.IdleTimeout = d.IdleTimeout
-	}
-	if c.LeaseTTL == 0 {
-		c.LeaseTTL = d.LeaseTTL
-	}
-	if c.StopGrace == 0 {
-		c.StopGrace = d.StopGrace
-	}
-	if c.Instance == "" {
-		c.Instance = c.Name
-	}
+	c.DefaultProvider = cmp.Or(c.DefaultProvider, d.DefaultProvider)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, d.IdleTimeout)
+	c.LeaseTTL = cmp.Or(c.LeaseTTL, d.LeaseTTL)
+	c.StopGrace = cmp.Or(c.StopGrace, d.StopGrace)
+	c.Instance = cmp.Or(c.Instance, c.Name)
 	return c
 }
 

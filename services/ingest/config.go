@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -38,18 +39,10 @@ func DefaultConfig() Config {
 // withDefaults fills the zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.Workers == 0 {
-		c.Workers = d.Workers
-	}
-	if c.MaxBatch == 0 {
-		c.MaxBatch = d.MaxBatch
-	}
-	if c.CommandTimeout == 0 {
-		c.CommandTimeout = d.CommandTimeout
-	}
-	if c.MaxBackoff == 0 {
-		c.MaxBackoff = d.MaxBackoff
-	}
+	c.Workers = cmp.Or(c.Workers, d.Workers)
+	c.MaxBatch = cmp.Or(c.MaxBatch, d.MaxBatch)
+	c.CommandTimeout = cmp.Or(c.CommandTimeout, d.CommandTimeout)
+	c.MaxBackoff = cmp.Or(c.MaxBackoff, d.MaxBackoff)
 	return c
 }
 

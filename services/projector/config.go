@@ -1,6 +1,7 @@
 package projector
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -39,27 +40,13 @@ func DefaultConfig() Config {
 // withDefaults fills the zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.BatchSize == 0 {
-		c.BatchSize = d.BatchSize
-	}
-	if c.CacheEntries == 0 {
-		c.CacheEntries = d.CacheEntries
-	}
-	if c.CacheBytes == 0 {
-		c.CacheBytes = d.CacheBytes
-	}
-	if c.WriteConcurrency == 0 {
-		c.WriteConcurrency = d.WriteConcurrency
-	}
-	if c.RetryDelay == 0 {
-		c.RetryDelay = d.RetryDelay
-	}
-	if c.LogEvery == 0 {
-		c.LogEvery = d.LogEvery
-	}
-	if c.RebalanceEvery == 0 {
-		c.RebalanceEvery = d.RebalanceEvery
-	}
+	c.BatchSize = cmp.Or(c.BatchSize, d.BatchSize)
+	c.CacheEntries = cmp.Or(c.CacheEntries, d.CacheEntries)
+	c.CacheBytes = cmp.Or(c.CacheBytes, d.CacheBytes)
+	c.WriteConcurrency = cmp.Or(c.WriteConcurrency, d.WriteConcurrency)
+	c.RetryDelay = cmp.Or(c.RetryDelay, d.RetryDelay)
+	c.LogEvery = cmp.Or(c.LogEvery, d.LogEvery)
+	c.RebalanceEvery = cmp.Or(c.RebalanceEvery, d.RebalanceEvery)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"time"
@@ -36,15 +37,9 @@ func DefaultConfig() Config {
 // withDefaults fills the zero fields from DefaultConfig.
 func (c Config) withDefaults() Config {
 	d := DefaultConfig()
-	if c.MaxWait == 0 {
-		c.MaxWait = d.MaxWait
-	}
-	if c.MaxBodyBytes == 0 {
-		c.MaxBodyBytes = d.MaxBodyBytes
-	}
-	if c.MaxInFlight == 0 {
-		c.MaxInFlight = d.MaxInFlight
-	}
+	c.MaxWait = cmp.Or(c.MaxWait, d.MaxWait)
+	c.MaxBodyBytes = cmp.Or(c.MaxBodyBytes, d.MaxBodyBytes)
+	c.MaxInFlight = cmp.Or(c.MaxInFlight, d.MaxInFlight)
 	return c
 }
 
