@@ -94,8 +94,8 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 	if _, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: threadID, TurnID: "nope"}); !errors.Is(err, domain.ErrTurnNotFound) {
 		t.Fatalf("turn.diff of an unknown turn: %v, want turn_not_found", err)
 	}
-	if _, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: "a.b", TurnID: turn1}); !errors.Is(err, domain.ErrBadRequest) {
-		t.Fatalf("turn.diff with a bad id: %v, want bad_request", err)
+	if _, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: "a.b", TurnID: turn1}); !errors.Is(err, domain.ErrInvalidCommand) {
+		t.Fatalf("turn.diff with a bad id: %v, want invalid_command, as every query", err)
 	}
 
 	// A retry of the same turn's checkpoint is a duplicate, not a second one.

@@ -11,8 +11,8 @@ import (
 )
 
 func (s *Service) projectGet(ctx context.Context, rq request, r contract.ProjectGet) (any, error) {
-	if !domain.ValidID(r.ProjectID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "project_id %q is not a valid id", r.ProjectID)
+	if err := checkID("project_id", r.ProjectID); err != nil {
+		return nil, err
 	}
 	var p domain.ProjectState
 	_, b, _ := s.reading()
@@ -24,8 +24,8 @@ func (s *Service) projectGet(ctx context.Context, rq request, r contract.Project
 }
 
 func (s *Service) threadGet(ctx context.Context, rq request, r contract.ThreadGet) (any, error) {
-	if !domain.ValidID(r.ThreadID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
+	if err := checkID("thread_id", r.ThreadID); err != nil {
+		return nil, err
 	}
 	var t domain.ThreadState
 	_, b, _ := s.reading()
@@ -37,11 +37,11 @@ func (s *Service) threadGet(ctx context.Context, rq request, r contract.ThreadGe
 }
 
 func (s *Service) threadToolCall(ctx context.Context, rq request, r contract.ThreadToolCall) (any, error) {
-	if !domain.ValidID(r.ThreadID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
+	if err := checkID("thread_id", r.ThreadID); err != nil {
+		return nil, err
 	}
-	if !domain.ValidID(r.ToolCallID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "tool_call_id %q is not a valid id", r.ToolCallID)
+	if err := checkID("tool_call_id", r.ToolCallID); err != nil {
+		return nil, err
 	}
 	var c domain.ToolCallState
 	_, b, _ := s.reading()
@@ -50,6 +50,15 @@ func (s *Service) threadToolCall(ctx context.Context, rq request, r contract.Thr
 	}
 	reply := contract.ToolCallReply{ToolCall: &c}
 	return reply, s.fitsAlone(rq, reply, "tool call", r.ToolCallID)
+}
+
+// checkID refuses an id that is not one: invalid_command, answered before
+// any read.
+func checkID(field, id string) error {
+	if !domain.ValidID(id) {
+		return domain.Errorf(domain.CodeInvalidCommand, "%s %q is not a valid id", field, id)
+	}
+	return nil
 }
 
 // fitsAlone refuses a reply of one record that does not fit in a message:
@@ -93,8 +102,10 @@ func (s *Service) projectList(ctx context.Context, rq request, r contract.Projec
 }
 
 func (s *Service) threadList(ctx context.Context, rq request, r contract.ThreadList) (any, error) {
-	if r.ProjectID != "" && !domain.ValidID(r.ProjectID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "project_id %q is not a valid id", r.ProjectID)
+	if r.ProjectID != "" { // optional: all projects
+		if err := checkID("project_id", r.ProjectID); err != nil {
+			return nil, err
+		}
 	}
 	limit, err := pageLimit(r.Limit, defaultListLimit)
 	if err != nil {

@@ -40,6 +40,10 @@ type Service struct {
 	stopMu   sync.RWMutex
 	stopping bool
 
+	// diffs is the peon_diffs object store, opened on first use (diffStore).
+	diffsMu sync.Mutex
+	diffs   jetstream.ObjectStore
+
 	// knownLast is the highest stream sequence seen (see fromThisStream).
 	knownLast atomic.Uint64
 

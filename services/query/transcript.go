@@ -10,8 +10,8 @@ import (
 )
 
 func (s *Service) threadMessages(ctx context.Context, rq request, r contract.ThreadMessages) (any, error) {
-	if !domain.ValidID(r.ThreadID) {
-		return nil, domain.Errorf(domain.CodeInvalidCommand, "thread_id %q is not a valid id", r.ThreadID)
+	if err := checkID("thread_id", r.ThreadID); err != nil {
+		return nil, err
 	}
 	limit, err := pageLimit(r.Limit, defaultLimit)
 	if err != nil {

@@ -20,13 +20,16 @@ const maxDiffRecordBytes = 4 << 20
 // turn stored it (so it is there while that host is offline). A turn with
 // no stored diff — unknown, still running, or run without checkpoints —
 // is turn_not_found.
-func (s *Service) turnDiff(ctx context.Context, _ request, r contract.TurnDiff) (any, error) {
-	if !domain.ValidID(r.ThreadID) || !domain.ValidID(r.TurnID) {
-		return nil, domain.Errorf(domain.CodeBadRequest, "thread_id and turn_id must be ids (1-64 characters of A-Z a-z 0-9 _ -)")
+func (s *Service) turnDiff(ctx context.Context, rq request, r contract.TurnDiff) (any, error) {
+	if err := checkID("thread_id", r.ThreadID); err != nil {
+		return nil, err
 	}
-	store, err := s.js.ObjectStore(ctx, contract.BucketDiffs)
+	if err := checkID("turn_id", r.TurnID); err != nil {
+		return nil, err
+	}
+	store, err := s.diffStore(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("object store %s: %w (run `peon setup`)", contract.BucketDiffs, err)
+		return nil, err
 	}
 	key := contract.DiffKey(r.ThreadID, r.TurnID)
 	info, err := store.GetInfo(ctx, key)
@@ -53,7 +56,24 @@ func (s *Service) turnDiff(ctx context.Context, _ request, r contract.TurnDiff) 
 	if reply.TurnID != r.TurnID {
 		return nil, fmt.Errorf("diff stored under turn %s names turn %s", r.TurnID, reply.TurnID)
 	}
-	return reply, nil
+	return reply, s.fitsAlone(rq, reply, "diff of turn", r.TurnID)
+}
+
+// diffStore opens peon_diffs once, on the first diff asked for (it is made
+// by `peon setup`, which may run after this instance started), and keeps
+// the handle: a query then costs the object's reads only.
+func (s *Service) diffStore(ctx context.Context) (jetstream.ObjectStore, error) {
+	s.diffsMu.Lock()
+	defer s.diffsMu.Unlock()
+	if s.diffs != nil {
+		return s.diffs, nil
+	}
+	store, err := s.js.ObjectStore(ctx, contract.BucketDiffs)
+	if err != nil {
+		return nil, fmt.Errorf("object store %s: %w (run `peon setup`)", contract.BucketDiffs, err)
+	}
+	s.diffs = store
+	return store, nil
 }
 
 // decodeDiffRecord decodes a stored turn diff (JSON, as a host writes it),
