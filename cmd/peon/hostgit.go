@@ -12,19 +12,8 @@ import (
 
 // The host role is two services over one connection: services/host runs
 // the agents, services/gitwork the git work (checkpoints around each turn,
-// and the git operations users ask for). They meet here, so neither
-// package depends on the other.
-
-// checkpoints adapts a gitwork.Checkpointer to the host's workspace hook.
-type checkpoints struct{ c *gitwork.Checkpointer }
-
-func (w checkpoints) BeforeTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.BeforeTurn(ctx, gitwork.TurnInfo(t))
-}
-
-func (w checkpoints) AfterTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.AfterTurn(ctx, gitwork.TurnInfo(t))
-}
+// and the git operations users ask for). They meet here: the checkpointer
+// is the host's workspace hook, and neither service imports the other.
 
 // hostRole runs a host's agents and its git executor together.
 type hostRole struct {
@@ -40,7 +29,7 @@ func newHostRole(ctx context.Context, nc *nats.Conn, cfg host.Config, git gitwor
 	if err != nil {
 		return nil, err
 	}
-	cfg.Workspace = checkpoints{cp}
+	cfg.Workspace = cp
 	agents, err := host.New(nc, cfg, log)
 	if err != nil {
 		return nil, err

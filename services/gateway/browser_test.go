@@ -211,18 +211,6 @@ func TestBrowserDrivesATurn(t *testing.T) {
 	screenshot(t, ctx, "console-status-phone")
 }
 
-// checkpoints hands a host's turns to the git side's checkpointer, as the
-// host role does.
-type checkpoints struct{ c *gitwork.Checkpointer }
-
-func (w checkpoints) BeforeTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.BeforeTurn(ctx, gitwork.TurnInfo(t))
-}
-
-func (w checkpoints) AfterTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.AfterTurn(ctx, gitwork.TurnInfo(t))
-}
-
 // TestBrowserWithARealHost: a host runs a script as the agent in a real git
 // repository; from the page a user starts the turn, watches the answer,
 // opens the turn's diff (made by the host from its checkpoints), commits
@@ -256,7 +244,7 @@ func TestBrowserWithARealHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := host.New(s.NC, host.Config{Name: domain.DefaultHost, Providers: []host.ProviderSpec{spec}, DefaultProvider: "script",
-		LeaseTTL: time.Second, Workspace: checkpoints{cp}}, s.Log)
+		LeaseTTL: time.Second, Workspace: cp}, s.Log)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,12 +19,9 @@ import (
 )
 
 // TurnInfo is the turn a host is about to run or has just run, in the
-// project directory Dir.
-type TurnInfo struct {
-	ProjectID, ThreadID, TurnID, Dir string
-	// First is set for the thread's first turn.
-	First bool
-}
+// project directory Dir. It is the host's own TurnInfo, so a Checkpointer
+// is a host's Workspace as it is.
+type TurnInfo = workspace.Turn
 
 // Checkpointer takes the automatic checkpoints of a host's turns: the
 // thread's baseline before its first turn, and after every turn a snapshot,

@@ -1,13 +1,13 @@
 package host
 
-import "context"
+import (
+	"context"
+
+	"github.com/peonhq/peon/internal/workspace"
+)
 
 // TurnInfo names a turn and where it runs.
-type TurnInfo struct {
-	ProjectID, ThreadID, TurnID, Dir string
-	// First says this is the thread's first turn.
-	First bool
-}
+type TurnInfo = workspace.Turn
 
 // Workspace is told around each turn, so it can snapshot the working tree:
 // every turn of the host's projects, the host's agents' and outside

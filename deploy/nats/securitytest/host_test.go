@@ -21,18 +21,6 @@ import (
 	"github.com/peonhq/peon/services/query"
 )
 
-// checkpoints hands the host's turns to the git side's checkpointer, as
-// the host role does.
-type checkpoints struct{ c *gitwork.Checkpointer }
-
-func (w checkpoints) BeforeTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.BeforeTurn(ctx, gitwork.TurnInfo(t))
-}
-
-func (w checkpoints) AfterTurn(ctx context.Context, t host.TurnInfo) error {
-	return w.c.AfterTurn(ctx, gitwork.TurnInfo(t))
-}
-
 // A host does its whole job — fold the stream, hold its lease, run an
 // agent, report it, register with micro, checkpoint the turn into
 // peon_diffs, run a commit and record it — with the host user alone.
@@ -83,7 +71,7 @@ func TestHostWorksWithLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := host.New(hostNC, host.Config{Name: "secure", Providers: []host.ProviderSpec{spec}, DefaultProvider: "script",
-		LeaseTTL: time.Second, Workspace: checkpoints{cp}}, log)
+		LeaseTTL: time.Second, Workspace: cp}, log)
 	run(t, "host", h, err)
 	g, err := gitwork.New(hostNC, gitwork.Config{Host: "secure", Instance: "g", AckWait: time.Second}, log)
 	run(t, "git executor", g, err)
