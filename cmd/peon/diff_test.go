@@ -46,7 +46,7 @@ func TestThreadDiff(t *testing.T) {
 	p := s.Send(t, domain.CreateProject{Name: "diffs", Path: dir})
 	th := s.Send(t, domain.CreateThread{ProjectID: p.ProjectID})
 	turn := s.Send(t, domain.StartTurn{ThreadID: th.ThreadID, Text: "add main"}).TurnID
-	cp, err := gitwork.NewCheckpointer(ctx, s.NC, s.Log)
+	cp, err := gitwork.NewCheckpointer(ctx, s.NC)
 	if err != nil {
 		t.Fatal(err)
 	}

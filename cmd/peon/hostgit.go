@@ -25,7 +25,7 @@ type hostRole struct {
 // newHostRole builds both halves of a host over nc: the agents with
 // automatic checkpoints, the executor for the same host name.
 func newHostRole(ctx context.Context, nc *nats.Conn, cfg host.Config, git gitwork.Config, log *slog.Logger) (*hostRole, error) {
-	cp, err := gitwork.NewCheckpointer(ctx, nc, log.With("part", "checkpoints"))
+	cp, err := gitwork.NewCheckpointer(ctx, nc)
 	if err != nil {
 		return nil, err
 	}

@@ -239,7 +239,7 @@ func TestBrowserWithARealHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cp, err := gitwork.NewCheckpointer(t.Context(), s.NC, s.Log)
+	cp, err := gitwork.NewCheckpointer(t.Context(), s.NC)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,14 +29,13 @@ type TurnInfo = workspace.Turn
 type Checkpointer struct {
 	client *client.Client
 	diffs  jetstream.ObjectStore
-	log    *slog.Logger
 	// DiffLimit is where a stored diff is cut (workspace.DefaultDiffLimit
 	// when 0).
 	DiffLimit int
 }
 
 // NewCheckpointer opens peon_diffs (made by `peon setup`) over nc.
-func NewCheckpointer(ctx context.Context, nc *nats.Conn, log *slog.Logger) (*Checkpointer, error) {
+func NewCheckpointer(ctx context.Context, nc *nats.Conn) (*Checkpointer, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return nil, err
@@ -46,7 +44,7 @@ func NewCheckpointer(ctx context.Context, nc *nats.Conn, log *slog.Logger) (*Che
 	if err != nil {
 		return nil, fmt.Errorf("object store %s: %w (run `peon setup`)", contract.BucketDiffs, err)
 	}
-	return &Checkpointer{client: client.New(nc, domain.MessagePack), diffs: diffs, log: log}, nil
+	return &Checkpointer{client: client.New(nc, domain.MessagePack), diffs: diffs}, nil
 }
 
 // BeforeTurn snapshots the thread's baseline when this is its first turn

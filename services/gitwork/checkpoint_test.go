@@ -24,7 +24,7 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	nc, js := connect(t, s)
-	c, err := NewCheckpointer(ctx, nc, s.Log)
+	c, err := NewCheckpointer(ctx, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestRestoreOfADeletedCheckpointRefFails(t *testing.T) {
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	nc, _ := connect(t, s)
-	c, err := NewCheckpointer(context.Background(), nc, s.Log)
+	c, err := NewCheckpointer(context.Background(), nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestALargeTurnIsCutToFit(t *testing.T) {
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	nc, _ := connect(t, s)
-	c, err := NewCheckpointer(ctx, nc, s.Log)
+	c, err := NewCheckpointer(ctx, nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,7 +216,7 @@ func TestAfterTurnWithoutABaselineCountsFromHEAD(t *testing.T) {
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	nc, _ := connect(t, s)
-	c, err := NewCheckpointer(ctx, nc, s.Log)
+	c, err := NewCheckpointer(ctx, nc)
 	if err != nil {
 		t.Fatal(err)
 	}

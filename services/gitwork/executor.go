@@ -59,7 +59,6 @@ const maxInFlight = 1024
 // the push because the remote already has it — and records that.
 type Executor struct {
 	cfg    Config
-	nc     *nats.Conn
 	js     jetstream.JetStream
 	store  *eventstore.Store
 	client *client.Client
@@ -84,7 +83,7 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger) (*Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Executor{cfg: cfg.withDefaults(), nc: nc, js: js, store: eventstore.New(js),
+	return &Executor{cfg: cfg.withDefaults(), js: js, store: eventstore.New(js),
 		client: client.New(nc, domain.MessagePack), log: log, projects: map[string]string{}}, nil
 }
 
@@ -161,6 +160,12 @@ func (e *Executor) receive(m jetstream.Msg, dispatch func(delivery)) {
 		_ = m.Ack()
 		return
 	}
+	// Most of the stream is streamed text and other events no executor
+	// acts on: the type header says so without decoding the payload.
+	if typ := m.Headers().Get(contract.HeaderEventType); typ != "" && !acted[typ] {
+		_ = m.Ack()
+		return
+	}
 	meta, _ := m.Metadata()
 	var seq uint64
 	var stored time.Time
@@ -210,6 +215,14 @@ func (e *Executor) projectPath(id string) string {
 
 // operationOf returns the operation id an event requests, if any. A
 // CheckpointRestored recorded before contract 1.1 requested none.
+// acted are the event types an executor decodes: its projects' creation
+// and deletion (trackProject) and the git operations (operationOf).
+var acted = map[string]bool{
+	domain.TypeProjectCreated: true, domain.TypeProjectDeleted: true,
+	domain.TypeCommitRequested: true, domain.TypeBranchCreateRequested: true, domain.TypePushRequested: true,
+	domain.TypeCheckpointRestored: true,
+}
+
 func operationOf(ev domain.Event) (string, bool) {
 	switch o := ev.(type) {
 	case domain.CommitRequested:

@@ -15,13 +15,13 @@ type project struct {
 }
 
 type thread struct {
-	id, projectID      string
-	provider, model    string
-	mode               domain.RuntimeMode
-	sessionID          string
-	activeTurn, prompt string
-	turns              int // turns started so far
-	deleted            bool
+	id, projectID   string
+	provider, model string
+	mode            domain.RuntimeMode
+	sessionID       string
+	activeTurn      string
+	turns           int // turns started so far
+	deleted         bool
 }
 
 func newState() *state {
@@ -74,7 +74,7 @@ func (s *state) apply(e domain.Event) {
 		}
 	case domain.TurnStarted:
 		if t, ok := s.threads[e.ThreadID]; ok {
-			t.activeTurn, t.prompt = e.TurnID, e.Text
+			t.activeTurn = e.TurnID
 			t.turns++
 		}
 	case domain.TurnCompleted:
@@ -92,7 +92,7 @@ func (s *state) apply(e domain.Event) {
 
 func (s *state) endTurn(threadID, turnID string) {
 	if t, ok := s.threads[threadID]; ok && t.activeTurn == turnID {
-		t.activeTurn, t.prompt = "", ""
+		t.activeTurn = ""
 	}
 }
 

@@ -23,7 +23,7 @@ func TestFold(t *testing.T) {
 	if p, ok := s.serves(domain.DefaultHost, th); !ok || p.path != "/src" {
 		t.Fatalf("a project without a host is not local's: %+v", p)
 	}
-	if th.activeTurn != "u1" || th.prompt != "go" || th.sessionID != "s1" || th.turns != 1 || th.mode != domain.RuntimeFullAccess {
+	if th.activeTurn != "u1" || th.sessionID != "s1" || th.turns != 1 || th.mode != domain.RuntimeFullAccess {
 		t.Fatalf("thread %+v", th)
 	}
 	s.apply(domain.TurnCompleted{ThreadID: "t", TurnID: "u1"})

@@ -66,7 +66,7 @@ func TestHostWorksWithLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostNC := connect(t, srv, "host", "_INBOX_host", &hv)
-	cp, err := gitwork.NewCheckpointer(ctx, hostNC, log)
+	cp, err := gitwork.NewCheckpointer(ctx, hostNC)
 	if err != nil {
 		t.Fatal(err)
 	}
