@@ -18,9 +18,16 @@ func TurnEnv(threadID, turnID string) []string {
 }
 
 // KillLeftovers kills, with their process groups, the processes of this
-// user that still run the given turn (by PEON_TURN_ID in their
-// environment), and returns how many it found. On systems without /proc
-// it finds none.
-func KillLeftovers(turnID string) int {
-	return killLeftovers("PEON_TURN_ID=" + turnID)
+// user that still run any of the given turns (by PEON_TURN_ID in their
+// environment), in one look at the process table, and returns how many it
+// found. On systems without /proc it finds none.
+func KillLeftovers(turnIDs ...string) int {
+	if len(turnIDs) == 0 {
+		return 0
+	}
+	markers := make(map[string]bool, len(turnIDs))
+	for _, id := range turnIDs {
+		markers["PEON_TURN_ID="+id] = true
+	}
+	return killLeftovers(markers)
 }

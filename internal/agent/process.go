@@ -24,6 +24,10 @@ type ProcessConfig struct {
 	Dir string
 	// Env is added to the host's environment.
 	Env []string
+	// ThreadID and TurnID name the turn the process plays: every agent
+	// process carries them (TurnEnv), which is how KillLeftovers finds what
+	// a killed host left running.
+	ThreadID, TurnID string
 	// IdleTimeout ends a process that writes nothing for that long while
 	// the watchdog is on (see Process.Watch); 0 disables it.
 	IdleTimeout time.Duration
@@ -82,7 +86,7 @@ func StartProcess(ctx context.Context, cfg ProcessConfig) (*Process, error) {
 	}
 	cmd := exec.Command(cfg.Argv[0], cfg.Argv[1:]...)
 	cmd.Dir = cfg.Dir
-	cmd.Env = append(os.Environ(), cfg.Env...)
+	cmd.Env = append(append(os.Environ(), cfg.Env...), TurnEnv(cfg.ThreadID, cfg.TurnID)...)
 	cmd.SysProcAttr = procAttr()
 	// A child that left the process group keeps stderr open after the
 	// program exits; Wait stops waiting for it after the grace period.

@@ -15,13 +15,12 @@ func procAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-func killLeftovers(marker string) int {
+func killLeftovers(markers map[string]bool) int {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return 0
 	}
 	self := os.Getpid()
-	want := []byte(marker)
 	found := 0
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -33,7 +32,7 @@ func killLeftovers(marker string) int {
 			continue // gone, or another user's
 		}
 		for _, kv := range bytes.Split(env, []byte{0}) {
-			if bytes.Equal(kv, want) {
+			if markers[string(kv)] {
 				found++
 				if pgid, err := syscall.Getpgid(pid); err == nil && pgid > 1 && pgid != syscall.Getpgrp() {
 					_ = syscall.Kill(-pgid, syscall.SIGKILL)

@@ -8,4 +8,4 @@ import "syscall"
 // kill reaches its children.
 func procAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
 
-func killLeftovers(string) int { return 0 }
+func killLeftovers(map[string]bool) int { return 0 }

@@ -286,6 +286,7 @@ func (s *Service) maybeActivate(lp *loop) {
 	lp.pending = false
 	s.active.Store(true)
 	s.log.Info("host active", "instance", s.cfg.Instance)
+	var lost []*thread
 	for _, t := range lp.st.threads {
 		if t.activeTurn == "" {
 			continue
@@ -299,15 +300,28 @@ func (s *Service) maybeActivate(lp *loop) {
 		if r != nil && r.info.TurnID == t.activeTurn {
 			continue // still ours: it publishes its own end
 		}
-		// Its agent may still run here (a host killed with SIGKILL runs no
-		// cleanup): stop it before the turn is declared over.
-		killed := agent.KillLeftovers(t.activeTurn)
-		s.log.Warn("ending a turn left running by a host instance that is gone", "thread", t.id, "turn", t.activeTurn,
-			"leftover_agent_processes_killed", killed)
+		lost = append(lost, t)
+	}
+	if len(lost) == 0 {
+		return
+	}
+	// Their agents may still run here (a host killed with SIGKILL runs no
+	// cleanup): stop them, in one look at the process table, before the
+	// turns are declared over.
+	turns := make([]string, len(lost))
+	for i, t := range lost {
+		turns[i] = t.activeTurn
+	}
+	killed := agent.KillLeftovers(turns...)
+	for _, t := range lost {
+		s.log.Warn("ending a turn left running by a host instance that is gone", "thread", t.id, "turn", t.activeTurn)
 		if err := s.pub.publish(lp.pubCtx, t.id, t.activeTurn, EventID(t.activeTurn, "lost"),
 			domain.ProviderError{Message: LostTurnError, Retryable: true}); err != nil {
 			s.log.Error("recording a lost turn", "thread", t.id, "turn", t.activeTurn, "err", err)
 		}
+	}
+	if killed > 0 {
+		s.log.Warn("killed what agents of lost turns left running", "processes", killed)
 	}
 }
 

@@ -78,7 +78,9 @@ func (p *provider) Start(ctx context.Context, req agent.TurnRequest, emit agent.
 	proc, err := agent.StartProcess(ctx, agent.ProcessConfig{
 		Argv:        p.cfg.Argv,
 		Dir:         req.Dir,
-		Env:         append(append([]string(nil), p.cfg.Env...), agent.TurnEnv(req.ThreadID, req.TurnID)...),
+		Env:         p.cfg.Env,
+		ThreadID:    req.ThreadID,
+		TurnID:      req.TurnID,
 		IdleTimeout: p.cfg.IdleTimeout,
 		Grace:       p.cfg.Grace,
 		MaxLine:     MaxLine,

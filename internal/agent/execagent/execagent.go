@@ -71,6 +71,8 @@ func (p *provider) Start(ctx context.Context, req agent.TurnRequest, emit agent.
 		Argv:        p.cfg.Argv,
 		Dir:         req.Dir,
 		Env:         append(append([]string(nil), p.cfg.Env...), turnEnv(req)...),
+		ThreadID:    req.ThreadID,
+		TurnID:      req.TurnID,
 		IdleTimeout: p.cfg.IdleTimeout,
 		Grace:       p.cfg.Grace,
 		MaxLine:     MaxLine,
@@ -90,9 +92,10 @@ func (p *provider) Start(ctx context.Context, req agent.TurnRequest, emit agent.
 	return t, nil
 }
 
-// turnEnv tells the program which turn it plays, for scripts that care.
+// turnEnv tells the program how to play the turn, for scripts that care
+// (StartProcess adds which turn it is: PEON_THREAD_ID, PEON_TURN_ID).
 func turnEnv(req agent.TurnRequest) []string {
-	env := append(agent.TurnEnv(req.ThreadID, req.TurnID), "PEON_RUNTIME_MODE="+string(req.Mode))
+	env := []string{"PEON_RUNTIME_MODE=" + string(req.Mode)}
 	if req.Model != "" {
 		env = append(env, "PEON_MODEL="+req.Model)
 	}
