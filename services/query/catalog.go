@@ -10,7 +10,7 @@ import (
 	"github.com/peonhq/peon/pkg/domain"
 )
 
-func (s *Service) projectGet(ctx context.Context, rq request, r contract.ProjectGet) (any, error) {
+func (s *Service) projectGet(ctx context.Context, _ request, r contract.ProjectGet) (any, error) {
 	if err := checkID("project_id", r.ProjectID); err != nil {
 		return nil, err
 	}
@@ -19,11 +19,10 @@ func (s *Service) projectGet(ctx context.Context, rq request, r contract.Project
 	if err := s.get(ctx, b.Projects, r.ProjectID, &p); err != nil {
 		return nil, notFound(err, domain.CodeProjectNotFound, "project", r.ProjectID)
 	}
-	reply := contract.ProjectReply{Project: &p}
-	return reply, s.fitsAlone(rq, reply, "project", r.ProjectID)
+	return contract.ProjectReply{Project: &p}, nil
 }
 
-func (s *Service) threadGet(ctx context.Context, rq request, r contract.ThreadGet) (any, error) {
+func (s *Service) threadGet(ctx context.Context, _ request, r contract.ThreadGet) (any, error) {
 	if err := checkID("thread_id", r.ThreadID); err != nil {
 		return nil, err
 	}
@@ -32,11 +31,10 @@ func (s *Service) threadGet(ctx context.Context, rq request, r contract.ThreadGe
 	if err := s.get(ctx, b.Threads, r.ThreadID, &t); err != nil {
 		return nil, notFound(err, domain.CodeThreadNotFound, "thread", r.ThreadID)
 	}
-	reply := contract.ThreadReply{Thread: &t}
-	return reply, s.fitsAlone(rq, reply, "thread", r.ThreadID)
+	return contract.ThreadReply{Thread: &t}, nil
 }
 
-func (s *Service) threadToolCall(ctx context.Context, rq request, r contract.ThreadToolCall) (any, error) {
+func (s *Service) threadToolCall(ctx context.Context, _ request, r contract.ThreadToolCall) (any, error) {
 	if err := checkID("thread_id", r.ThreadID); err != nil {
 		return nil, err
 	}
@@ -48,8 +46,7 @@ func (s *Service) threadToolCall(ctx context.Context, rq request, r contract.Thr
 	if err := s.get(ctx, b.Threads, contract.ToolCallKey(r.ThreadID, r.ToolCallID), &c); err != nil {
 		return nil, notFound(err, domain.CodeToolCallNotFound, "tool call", r.ThreadID+"/"+r.ToolCallID)
 	}
-	reply := contract.ToolCallReply{ToolCall: &c}
-	return reply, s.fitsAlone(rq, reply, "tool call", r.ToolCallID)
+	return contract.ToolCallReply{ToolCall: &c}, nil
 }
 
 // checkID refuses an id that is not one: invalid_command, answered before
@@ -59,17 +56,6 @@ func checkID(field, id string) error {
 		return domain.Errorf(domain.CodeInvalidCommand, "%s %q is not a valid id", field, id)
 	}
 	return nil
-}
-
-// fitsAlone refuses a reply of one record that does not fit in a message:
-// reply_too_large, never a reply the server drops.
-func (s *Service) fitsAlone(rq request, reply any, what, id string) error {
-	p := s.newPage(rq)
-	fits, err := p.add(reply)
-	if err != nil || fits {
-		return err
-	}
-	return domain.Errorf(contract.CodeReplyTooLarge, "%s %s does not fit in one reply (at most %d bytes)", what, id, p.budget)
 }
 
 func (s *Service) projectList(ctx context.Context, rq request, r contract.ProjectList) (any, error) {
