@@ -267,7 +267,7 @@ func (b *benchStack) start(ctx context.Context) error {
 			return ingest.New(nc, ingest.Config{Instance: "bench"}, b.log)
 		})
 	}
-	for name, n := range map[string]int{contract.DeciderService: 1, "peon-projector": max(b.projectors, 1), contract.QueryService: 1, "peon-provider-ingest": 1} {
+	for name, n := range map[string]int{contract.DeciderService: 1, contract.ProjectorService: max(b.projectors, 1), contract.QueryService: 1, contract.IngestService: 1} {
 		if err := waitInstances(ctx, b.admin, name, n); err != nil {
 			return err
 		}

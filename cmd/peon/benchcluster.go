@@ -28,9 +28,9 @@ import (
 // as its own process, with their micro service names (what a ping finds).
 var clusterRoles = []struct{ role, service string }{
 	{"decider", contract.DeciderService},
-	{"projector", "peon-projector"},
+	{"projector", contract.ProjectorService},
 	{"query", contract.QueryService},
-	{"provider-ingest", "peon-provider-ingest"},
+	{"provider-ingest", contract.IngestService},
 }
 
 // cpuRoles is the order CPU figures are reported in: the services, the

@@ -18,6 +18,7 @@ import (
 	"github.com/peonhq/peon/internal/embednats"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/simulator"
+	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
 	"github.com/peonhq/peon/services/gateway"
@@ -183,13 +184,13 @@ func (c *devCmd) Run(ctx context.Context, env *environment) error {
 		{"decider", "peon-decider", func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return decider.New(nc, c.Decider.config(instance), l)
 		}},
-		{"projector", "peon-projector", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+		{"projector", contract.ProjectorService, func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return projector.New(nc, projectorFlags.config(instance), l)
 		}},
 		{"query", "peon-query", func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return query.New(nc, queryFlags{}.config(instance), l)
 		}},
-		{"provider-ingest", "peon-provider-ingest", func(nc *nats.Conn, l *slog.Logger) (service, error) {
+		{"provider-ingest", contract.IngestService, func(nc *nats.Conn, l *slog.Logger) (service, error) {
 			return ingest.New(nc, c.Ingest.config(instance), l)
 		}},
 		// The host "local": its agents, the checkpoints around their turns

@@ -1,17 +1,16 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/internal/sysstatus"
@@ -67,9 +66,6 @@ type serviceStatus struct {
 	Instances int      `json:"instances"`
 	Names     []string `json:"names"`
 }
-
-// requiredServices must each have an instance answering.
-var requiredServices = []string{contract.DeciderService, "peon-projector", contract.QueryService, "peon-provider-ingest"}
 
 func (c *statusCmd) Run(ctx context.Context, env *environment) error {
 	cl, nc, err := c.Client.dial("status")
@@ -165,9 +161,12 @@ func gatherStatus(ctx context.Context, nc *nats.Conn, cl *client.Client, maxLag 
 		}
 	}
 	r.Problems = append(r.Problems, replyProblems(r.Reply)...)
-	r.Services = discover(nc)
-	r.Hosts = sysstatus.DiscoverHosts(ctx, nc)
-	for _, name := range requiredServices {
+	// Both broadcasts wait out the same window: ask them at once.
+	hosts := make(chan []sysstatus.Host, 1)
+	go func() { hosts <- sysstatus.DiscoverHosts(ctx, nc) }()
+	r.Services = discover(ctx, nc)
+	r.Hosts = <-hosts
+	for _, name := range sysstatus.RequiredServices {
 		if r.Services[name].Instances == 0 {
 			problem("no %s instance answers", name)
 		}
@@ -236,42 +235,19 @@ func number(v any) float64 {
 	return f
 }
 
-// discover pings every micro service and gathers instances by name, as
-// `nats micro ls` does, each named by the instance in its metadata.
-func discover(nc *nats.Conn) map[string]serviceStatus {
+// discover gathers the micro services' instances by name, as `nats micro
+// ls` does, each named by the instance in its metadata.
+func discover(ctx context.Context, nc *nats.Conn) map[string]serviceStatus {
 	out := map[string]serviceStatus{}
-	inbox := nats.NewInbox()
-	replies := make(chan *nats.Msg, 256)
-	sub, err := nc.ChanSubscribe(inbox, replies)
-	if err != nil {
-		return out
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	subject, _ := micro.ControlSubject(micro.PingVerb, "", "")
-	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
-		return out
-	}
-	timeout := time.After(500 * time.Millisecond)
-	for {
-		select {
-		case m := <-replies:
-			var ping micro.Ping
-			if json.Unmarshal(m.Data, &ping) != nil {
-				continue
-			}
-			s := out[ping.Name]
-			name := ping.Metadata["instance"]
-			if name == "" {
-				name = ping.ID
-			}
-			s.Instances++
-			s.Names = append(s.Names, name)
-			slices.Sort(s.Names)
-			out[ping.Name] = s
-		case <-timeout:
-			return out
+	for _, svc := range sysstatus.Discover(ctx, nc) {
+		s := serviceStatus{Instances: len(svc.Instances)}
+		for _, in := range svc.Instances {
+			s.Names = append(s.Names, cmp.Or(in.Metadata["instance"], in.ID))
 		}
+		slices.Sort(s.Names)
+		out[svc.Name] = s
 	}
+	return out
 }
 
 // defaultLayout is the projections of a read model that has not been split.

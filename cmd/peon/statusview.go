@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/peonhq/peon/internal/sysstatus"
 )
 
 // printStatus prints the verdict line, then one table per concern.
@@ -91,7 +93,7 @@ func printStatus(w io.Writer, p paint, r *statusReport) {
 
 	table(w, "SERVICE\tINSTANCES\tNAMES", func(row func(...any)) {
 		names := sortedKeys(r.Services)
-		for _, req := range requiredServices {
+		for _, req := range sysstatus.RequiredServices {
 			if !slices.Contains(names, req) {
 				names = append(names, req)
 			}

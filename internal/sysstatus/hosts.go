@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -27,47 +26,29 @@ type Host struct {
 // verb); the status endpoint's data is its contract.HostStatus.
 func DiscoverHosts(ctx context.Context, nc *nats.Conn) []Host {
 	out := []Host{}
-	inbox := nc.NewRespInbox()
-	replies := make(chan *nats.Msg, 64)
-	sub, err := nc.ChanSubscribe(inbox, replies)
-	if err != nil {
-		return out
-	}
-	defer func() { _ = sub.Unsubscribe() }()
 	subject, _ := micro.ControlSubject(micro.StatsVerb, contract.HostService, "")
-	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
-		return out
-	}
-	wait := time.NewTimer(400 * time.Millisecond)
-	defer wait.Stop()
-	for {
-		select {
-		case m := <-replies:
-			var stats micro.Stats
-			if json.Unmarshal(m.Data, &stats) != nil {
-				continue
-			}
-			h := Host{Host: stats.Metadata["host"], Instance: stats.Metadata["instance"],
-				DefaultProvider: stats.Metadata["default_provider"], Sessions: []contract.HostSession{}}
-			if p := stats.Metadata["providers"]; p != "" {
-				h.Providers = strings.Split(p, ",")
-			}
-			for _, e := range stats.Endpoints {
-				var st contract.HostStatus
-				if e.Name == "status" && json.Unmarshal(e.Data, &st) == nil {
-					h.Active = st.Active
-					if st.Sessions != nil {
-						h.Sessions = st.Sessions
-					}
+	gather(ctx, nc, subject, func(data []byte) {
+		var stats micro.Stats
+		if json.Unmarshal(data, &stats) != nil {
+			return
+		}
+		h := Host{Host: stats.Metadata["host"], Instance: stats.Metadata["instance"],
+			DefaultProvider: stats.Metadata["default_provider"], Sessions: []contract.HostSession{}}
+		if p := stats.Metadata["providers"]; p != "" {
+			h.Providers = strings.Split(p, ",")
+		}
+		for _, e := range stats.Endpoints {
+			var st contract.HostStatus
+			if e.Name == "status" && json.Unmarshal(e.Data, &st) == nil {
+				h.Active = st.Active
+				if st.Sessions != nil {
+					h.Sessions = st.Sessions
 				}
 			}
-			out = append(out, h)
-		case <-wait.C:
-			return sortHosts(out)
-		case <-ctx.Done():
-			return sortHosts(out)
 		}
-	}
+		out = append(out, h)
+	})
+	return sortHosts(out)
 }
 
 func sortHosts(hs []Host) []Host {

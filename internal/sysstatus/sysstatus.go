@@ -67,8 +67,9 @@ type Instance struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 }
 
-// requiredServices are the roles without which Peon does not work.
-var requiredServices = []string{contract.DeciderService, contract.QueryService}
+// RequiredServices are the roles without which Peon does not work: no
+// commands, no read model, no queries, no agent output.
+var RequiredServices = []string{contract.DeciderService, contract.ProjectorService, contract.QueryService, contract.IngestService}
 
 // Collect takes the snapshot. It fails only when NATS itself cannot be
 // reached; every other problem is in the report.
@@ -112,9 +113,12 @@ func Collect(ctx context.Context, nc *nats.Conn) (Report, error) {
 			}
 		}
 	}
+	// Both broadcasts wait out the same window: ask them at once.
+	hosts := make(chan []Host, 1)
+	go func() { hosts <- DiscoverHosts(ctx, nc) }()
 	r.Services = Discover(ctx, nc)
-	r.Hosts = DiscoverHosts(ctx, nc)
-	for _, name := range requiredServices {
+	r.Hosts = <-hosts
+	for _, name := range RequiredServices {
 		if !hasService(r.Services, name) {
 			r.Problems = append(r.Problems, "no "+name+" instance answers")
 		}
@@ -172,37 +176,50 @@ func consumers(ctx context.Context, js jetstream.JetStream) []Consumer {
 // Discover asks every micro service for its info, as `nats micro info`
 // does, and groups the instances by service name (sorted).
 func Discover(ctx context.Context, nc *nats.Conn) []Service {
+	subject, _ := micro.ControlSubject(micro.InfoVerb, "", "")
+	byName := map[string]*Service{}
+	gather(ctx, nc, subject, func(data []byte) {
+		var info micro.Info
+		if json.Unmarshal(data, &info) != nil || info.Name == "" {
+			return
+		}
+		s, ok := byName[info.Name]
+		if !ok {
+			s = &Service{Name: info.Name}
+			byName[info.Name] = s
+		}
+		s.Instances = append(s.Instances, Instance{ID: info.ID, Version: info.Version, Metadata: info.Metadata})
+	})
+	return sorted(byName)
+}
+
+// gatherWindow is how long a broadcast to micro services collects answers:
+// every instance answers at once, so the window only bounds the slowest.
+const gatherWindow = 400 * time.Millisecond
+
+// gather publishes one request to a micro control subject and hands each
+// answer to each, one at a time, until gatherWindow has passed or ctx ends.
+func gather(ctx context.Context, nc *nats.Conn, subject string, each func([]byte)) {
 	inbox := nc.NewRespInbox()
 	replies := make(chan *nats.Msg, 256)
 	sub, err := nc.ChanSubscribe(inbox, replies)
 	if err != nil {
-		return nil
+		return
 	}
 	defer func() { _ = sub.Unsubscribe() }()
-	subject, _ := micro.ControlSubject(micro.InfoVerb, "", "")
 	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
-		return nil
+		return
 	}
-	byName := map[string]*Service{}
-	wait := time.NewTimer(400 * time.Millisecond)
+	wait := time.NewTimer(gatherWindow)
 	defer wait.Stop()
 	for {
 		select {
 		case m := <-replies:
-			var info micro.Info
-			if json.Unmarshal(m.Data, &info) != nil || info.Name == "" {
-				continue
-			}
-			s, ok := byName[info.Name]
-			if !ok {
-				s = &Service{Name: info.Name}
-				byName[info.Name] = s
-			}
-			s.Instances = append(s.Instances, Instance{ID: info.ID, Version: info.Version, Metadata: info.Metadata})
+			each(m.Data)
 		case <-wait.C:
-			return sorted(byName)
+			return
 		case <-ctx.Done():
-			return sorted(byName)
+			return
 		}
 	}
 }

@@ -137,6 +137,10 @@ const (
 	ServiceVersion = "1.1.0"
 	QueryService   = "peon-query"
 	QueryPrefix    = "peon.query"
+	// ProjectorService and IngestService are the micro names of the
+	// projector and provider-ingest roles (they serve no requests).
+	ProjectorService = "peon-projector"
+	IngestService    = "peon-provider-ingest"
 )
 
 // CommandEndpoints maps each command subject token (peon.cmd.<token>) to the

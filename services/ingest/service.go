@@ -113,7 +113,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return fmt.Errorf("bucket %s: %w (run `peon setup`)", contract.BucketIngestRejections, err)
 	}
 	svc, err := micro.AddService(s.nc, micro.Config{
-		Name: "peon-provider-ingest", Version: contract.ServiceVersion,
+		Name: contract.IngestService, Version: contract.ServiceVersion,
 		Description: "Peon provider-ingest (stats only)", Metadata: map[string]string{"instance": s.cfg.Instance},
 		StatsHandler: func(*micro.Endpoint) any { return s.Stats() },
 	})

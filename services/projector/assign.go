@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/pkg/contract"
 )
 
 // How instances share the projections of a layout.
@@ -85,7 +86,7 @@ func members(ctx context.Context, nc *nats.Conn, v int, self string) ([]string, 
 // read-model version whose projections it shares with its peers (absent on
 // instances that run a fixed set, such as a rebuild).
 const (
-	serviceName   = "peon-projector"
+	serviceName   = contract.ProjectorService
 	metaAssigning = "assigning_version"
 )
 
