@@ -96,7 +96,7 @@ func (it item) terminal() bool {
 
 // Run ingests until ctx is done, then stops pulling and waits for its
 // workers: what they had not sent stays unacknowledged (see handle). Every
-// goroutine it starts runs under one errgroup; in flight are at most
+// worker it starts is waited for (as are the settle gate's goroutines); in flight are at most
 // Workers commands and pullSize events per worker.
 func (s *Service) Run(ctx context.Context) error {
 	cons, err := s.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)

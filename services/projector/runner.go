@@ -322,14 +322,12 @@ func (r *runner) resume(ctx context.Context) error {
 		return err
 	}
 	r.lastFolded.Store(int64(r.ledger.floor))
+	// js.Stream fetches the stream's info: CachedInfo is that answer.
 	stream, err := r.js.Stream(ctx, contract.EventStream)
 	if err != nil {
 		return err
 	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return err
-	}
+	info := stream.CachedInfo()
 	if rec.PastStreamEnd || rec.LastFolded <= info.State.LastSeq {
 		return nil
 	}

@@ -52,15 +52,12 @@ func pastStreamEnd(rec contract.ProgressRecord, streamLast uint64) string {
 		rec.LastFolded, streamLast)
 }
 
-// streamLast is the event stream's last sequence.
+// streamLast is the event stream's last sequence: one stream info
+// request (js.Stream fetches the info; CachedInfo is that answer).
 func (s *Service) streamLast(ctx context.Context) (uint64, error) {
 	stream, err := s.js.Stream(ctx, contract.EventStream)
 	if err != nil {
 		return 0, err
 	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return info.State.LastSeq, nil
+	return stream.CachedInfo().State.LastSeq, nil
 }
