@@ -139,6 +139,14 @@ func (r *Replier) Stats(subject string) EndpointStats {
 	return s
 }
 
+// Request is what answering a request needs of it: its subject, which
+// names the endpoint whose counts it adds to, and the reply subject. A
+// micro.Request is one.
+type Request interface {
+	Subject() string
+	Reply() string
+}
+
 // StatsHandler is a micro.StatsHandler reporting an endpoint's counts.
 func (r *Replier) StatsHandler(e *micro.Endpoint) any { return r.Stats(e.Subject) }
 
@@ -147,7 +155,7 @@ func (r *Replier) StatsHandler(e *micro.Endpoint) any { return r.Stats(e.Subject
 // are logged with their detail; the reply says little. A reply larger than
 // the connection's max payload is never dropped: the sender gets
 // reply_too_large instead. Every publish error is logged and counted.
-func (r *Replier) Respond(req micro.Request, enc domain.Encoding, reply any, err error) {
+func (r *Replier) Respond(req Request, enc domain.Encoding, reply any, err error) {
 	c := r.counters(req.Subject())
 	c.requests.Add(1)
 	if req.Reply() == "" {
@@ -208,7 +216,7 @@ func (r *Replier) publish(subject string, enc domain.Encoding, body []byte, fail
 	return r.nc.PublishMsg(&nats.Msg{Subject: subject, Header: h, Data: body})
 }
 
-func (r *Replier) sendFailed(c *counters, req micro.Request, err error) {
+func (r *Replier) sendFailed(c *counters, req Request, err error) {
 	c.sendFailures.Add(1)
 	msg := err.Error()
 	c.lastSendError.Store(&msg)

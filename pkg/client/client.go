@@ -5,6 +5,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -50,16 +51,28 @@ func (e *Error) Transient() bool { return contract.Transient(e.Status) }
 
 // Send sends a command and waits for its reply. A failure reply is an
 // *Error; transport failures are returned as they are.
+//
+// The command goes to its aggregate's partition (contract.RoutingKey), so
+// that the decider instance holding the aggregate warm decides it; when no
+// instance serves that partition at the moment, the server says so at once
+// and the command is sent again on its plain subject, which every instance
+// serves (the first request reached no one, so this is no retry).
 func (c *Client) Send(ctx context.Context, cmd domain.Command) (contract.CommandReply, error) {
-	subject := contract.CommandSubject(cmd.CommandType())
-	if subject == "" {
+	spec, ok := domain.CommandSpecOf(cmd.CommandType())
+	if !ok {
 		return contract.CommandReply{}, fmt.Errorf("no subject for command %s", cmd.CommandType())
 	}
 	body, err := domain.EncodeCommand(cmd, c.enc)
 	if err != nil {
 		return contract.CommandReply{}, err
 	}
-	return c.SendRaw(ctx, subject, body)
+	if key := contract.RoutingKey(cmd); key != "" {
+		reply, err := c.SendRaw(ctx, contract.RoutedCommandSubject(spec.Endpoint, key), body)
+		if !errors.Is(err, nats.ErrNoResponders) {
+			return reply, err
+		}
+	}
+	return c.SendRaw(ctx, contract.CommandPrefix+"."+spec.Endpoint, body)
 }
 
 // SendRaw sends an encoded command body to a subject.

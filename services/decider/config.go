@@ -35,6 +35,10 @@ type Config struct {
 	Receipts int
 	// RequestTimeout bounds the work on one command.
 	RequestTimeout time.Duration
+	// RebalanceEvery is how often the instance looks for its peers to share
+	// the command partitions anew (see partitions.go): how long the
+	// partitions of an instance that died stay unserved at most.
+	RebalanceEvery time.Duration
 	// Instance names this instance in logs and service metadata.
 	Instance string
 }
@@ -44,7 +48,8 @@ type Config struct {
 // defaults come from it too).
 func DefaultConfig() Config {
 	return Config{MaxBodyBytes: domain.DefaultMaxCommandBytes, MaxAttempts: 8, StaleReadRetries: 25,
-		Concurrency: 128, CacheEntries: 10_000, CacheBytes: 256 << 20, Receipts: 128, RequestTimeout: 10 * time.Second}
+		Concurrency: 128, CacheEntries: 10_000, CacheBytes: 256 << 20, Receipts: 128, RequestTimeout: 10 * time.Second,
+		RebalanceEvery: 2 * time.Second}
 }
 
 // withDefaults fills in the defaults.
@@ -58,6 +63,7 @@ func (c Config) withDefaults() Config {
 	c.CacheBytes = cmp.Or(c.CacheBytes, d.CacheBytes)
 	c.Receipts = cmp.Or(c.Receipts, d.Receipts)
 	c.RequestTimeout = cmp.Or(c.RequestTimeout, d.RequestTimeout)
+	c.RebalanceEvery = cmp.Or(c.RebalanceEvery, d.RebalanceEvery)
 	return c
 }
 
@@ -77,5 +83,6 @@ func (c Config) Validate() error {
 	check(c.CacheBytes >= 0, "cache bytes %d is negative", c.CacheBytes)
 	check(c.Receipts >= 0, "receipts %d is negative", c.Receipts)
 	check(c.RequestTimeout >= 0, "request timeout %s is negative", c.RequestTimeout)
+	check(c.RebalanceEvery >= 0, "rebalance interval %s is negative", c.RebalanceEvery)
 	return errors.Join(errs...)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,9 @@ type Service struct {
 	inflight sync.WaitGroup
 
 	loads, conflicts atomic.Int64
+	// routed counts the commands received on a partition's subject;
+	// ownedPartitions is how many partitions the instance serves.
+	routed, ownedPartitions atomic.Int64
 	// handled counts the requests answered; kvRequests the requests made to
 	// the command-id bucket (the event store counts its own).
 	handled, kvRequests atomic.Int64
@@ -83,6 +87,11 @@ type Stats struct {
 	// command-id claims): their ratio is the round trips per command.
 	Commands          int64 `json:"commands_handled"`
 	JetStreamRequests int64 `json:"jetstream_requests"`
+	// RoutedCommands counts the commands received on a partition's subject
+	// (the rest came on the plain subjects); OwnedPartitions is how many of
+	// the contract's command partitions the instance serves now.
+	RoutedCommands  int64 `json:"routed_commands"`
+	OwnedPartitions int64 `json:"owned_partitions"`
 }
 
 // Stats returns the instance's counters.
@@ -91,7 +100,8 @@ func (s *Service) Stats() Stats {
 	groups, grouped := s.committer.Stats()
 	return Stats{CachedAggregates: n, CachedBytes: b, Loads: s.loads.Load(), Conflicts: s.conflicts.Load(),
 		AppendGroups: groups, GroupedCommands: grouped,
-		Commands: s.handled.Load(), JetStreamRequests: s.store.Requests() + s.kvRequests.Load()}
+		Commands: s.handled.Load(), JetStreamRequests: s.store.Requests() + s.kvRequests.Load(),
+		RoutedCommands: s.routed.Load(), OwnedPartitions: s.ownedPartitions.Load()}
 }
 
 // EndpointStats is what a command endpoint reports in its micro stats: the
@@ -118,7 +128,7 @@ func (s *Service) Run(ctx context.Context) error {
 		Version:     contract.ServiceVersion,
 		Description: "Peon commands: validates and appends events to " + contract.EventStream,
 		QueueGroup:  contract.CommandQueue,
-		Metadata:    map[string]string{"instance": s.cfg.Instance},
+		Metadata:    map[string]string{"instance": s.cfg.Instance, metaPartitions: strconv.Itoa(contract.CommandPartitions)},
 		StatsHandler: func(e *micro.Endpoint) any {
 			return EndpointStats{Stats: s.Stats(), Replies: s.replies.Stats(e.Subject)}
 		},
@@ -134,53 +144,73 @@ func (s *Service) Run(ctx context.Context) error {
 			return fmt.Errorf("add endpoint %s: %w", spec.Endpoint, err)
 		}
 	}
-	// Ready once the server has the endpoints' subscriptions: a command
-	// sent from then on is served.
-	if err := s.nc.Flush(); err != nil {
+	// Every partition until the first probe has found the peers (see
+	// partitions.go); set flushes, so once it returns the server has the
+	// endpoints' subscriptions and a command sent from then on is served.
+	parts := &partitions{nc: s.nc, handler: s.routedHandler(ctx), subs: map[int]*nats.Subscription{}}
+	all := make([]int, contract.CommandPartitions)
+	for k := range all {
+		all[k] = k
+	}
+	if err := parts.set(all); err != nil {
+		parts.stopAll()
 		_ = svc.Stop()
 		return fmt.Errorf("register %s: %w", contract.DeciderService, err)
 	}
+	s.ownedPartitions.Store(int64(parts.owned()))
 	s.ready.Signal()
 	s.log.Info("decider serving", "subjects", contract.CommandPrefix+".>", "instance", s.cfg.Instance)
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		s.followPartitions(ctx, parts, svc.Info().ID)
+	}()
 	<-ctx.Done()
+	<-following
+	parts.stopAll()  // what the partitions received is still handled
 	err = svc.Stop() // drains the endpoint subscriptions: no new requests
 	s.inflight.Wait()
 	s.log.Info("decider stopped", "instance", s.cfg.Instance)
 	return err
 }
 
-// handler dispatches each request to its own goroutine, bounded by
-// Concurrency, so one instance decides many aggregates at once. The
-// goroutine answers through the Replier, never through req itself: micro
-// reads req's state once the handler returns.
+// handler serves a plain command endpoint.
 func (s *Service) handler(ctx context.Context, commandType string) micro.HandlerFunc {
 	return func(req micro.Request) {
-		s.work <- struct{}{}
-		s.inflight.Add(1)
-		go func() {
-			defer func() { <-s.work; s.inflight.Done() }()
-			// In-flight work finishes even when ctx is cancelled for shutdown.
-			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
-			defer cancel()
-			enc := domain.RequestEncoding(req.Headers().Get(contract.HeaderContentType), req.Data())
-			deadline, err := requestDeadline(req.Headers().Get(contract.HeaderDeadline), time.Now())
-			var cmd domain.Command
-			if err == nil {
-				cmd, err = domain.DecodeCommand(commandType, req.Data(), enc, s.cfg.MaxBodyBytes)
-			}
-			var reply contract.CommandReply
-			if err == nil {
-				if !deadline.IsZero() {
-					var cancelDeadline context.CancelFunc
-					wctx, cancelDeadline = context.WithDeadline(wctx, deadline)
-					defer cancelDeadline()
-				}
-				reply, err = s.Execute(wctx, cmd)
-			}
-			s.handled.Add(1) // before the reply: a client reading stats after it sees the command
-			s.replies.Respond(req, enc, reply, err)
-		}()
+		s.dispatch(ctx, commandType, req, nats.Header(req.Headers()), req.Data())
 	}
+}
+
+// dispatch hands each request to its own goroutine, bounded by
+// Concurrency, so one instance decides many aggregates at once. The
+// goroutine answers through the Replier, never through the request
+// itself: micro reads a request's state once its handler returns.
+func (s *Service) dispatch(ctx context.Context, commandType string, req microreply.Request, header nats.Header, data []byte) {
+	s.work <- struct{}{}
+	s.inflight.Add(1)
+	go func() {
+		defer func() { <-s.work; s.inflight.Done() }()
+		// In-flight work finishes even when ctx is cancelled for shutdown.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.RequestTimeout)
+		defer cancel()
+		enc := domain.RequestEncoding(header.Get(contract.HeaderContentType), data)
+		deadline, err := requestDeadline(header.Get(contract.HeaderDeadline), time.Now())
+		var cmd domain.Command
+		if err == nil {
+			cmd, err = domain.DecodeCommand(commandType, data, enc, s.cfg.MaxBodyBytes)
+		}
+		var reply contract.CommandReply
+		if err == nil {
+			if !deadline.IsZero() {
+				var cancelDeadline context.CancelFunc
+				wctx, cancelDeadline = context.WithDeadline(wctx, deadline)
+				defer cancelDeadline()
+			}
+			reply, err = s.Execute(wctx, cmd)
+		}
+		s.handled.Add(1) // before the reply: a client reading stats after it sees the command
+		s.replies.Respond(req, enc, reply, err)
+	}()
 }
 
 // commandIDBucket returns BucketCommandIDs, looking it up once.

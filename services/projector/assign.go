@@ -2,14 +2,13 @@ package projector
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/peonhq/peon/internal/membership"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 )
@@ -21,66 +20,12 @@ import (
 // events, and the fold is correct whatever instance folds what (state comes
 // from the stream, writes are guarded by sequence). Assignment therefore
 // only spreads the work: each instance discovers the live instances of its
-// read-model version (micro discovery of peon-projector), sorts their ids,
-// and pulls on the projections whose index in the layout falls to it round
-// robin. When the membership changes (an instance starts, stops or stops
+// read-model version (micro discovery of peon-projector) and pulls on the
+// projections whose index in the layout falls to it (internal/membership). When the membership changes (an instance starts, stops or stops
 // answering) the shares are recomputed: an instance gives up what is no
 // longer its share cleanly (gives back what it holds and unpins), and
 // starts pulling on what is new; the pin of an instance that died expires
 // after the consumer's pinned TTL and passes to the new owner.
-
-// share returns the indexes of the layout's projections that member self
-// owns among members (sorted, distinct ids). An instance that does not
-// find itself among the members (discovery failed or not registered yet)
-// owns everything: all instances pulling is still correct.
-func share(units int, members []string, self string) []int {
-	i := slices.Index(members, self)
-	var out []int
-	for k := range units {
-		if i < 0 || k%len(members) == i {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// discoveryWait is how long a membership probe collects answers.
-const discoveryWait = 300 * time.Millisecond
-
-// members returns the sorted ids of the live projector instances that
-// assign projections of read model version v, self included.
-func members(ctx context.Context, nc *nats.Conn, v int, self string) ([]string, error) {
-	subject, err := micro.ControlSubject(micro.PingVerb, serviceName, "")
-	if err != nil {
-		return nil, err
-	}
-	inbox := nc.NewInbox()
-	sub, err := nc.SubscribeSync(inbox)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = sub.Unsubscribe() }()
-	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
-		return nil, err
-	}
-	out := []string{self}
-	deadline := time.Now().Add(discoveryWait)
-	for {
-		m, err := sub.NextMsg(time.Until(deadline))
-		if err != nil || ctx.Err() != nil {
-			break // the wait is over
-		}
-		var ping micro.Ping
-		if json.Unmarshal(m.Data, &ping) != nil {
-			continue
-		}
-		if ping.Metadata[metaAssigning] == strconv.Itoa(v) && !slices.Contains(out, ping.ID) {
-			out = append(out, ping.ID)
-		}
-	}
-	slices.Sort(out)
-	return out, nil
-}
 
 // The micro metadata an instance registers with: metaAssigning holds the
 // read-model version whose projections it shares with its peers (absent on
@@ -105,6 +50,12 @@ type units struct {
 	failed chan error
 }
 
+// assigns keeps the peers that share the projections of this read-model
+// version.
+func (u *units) assigns(p micro.Ping) bool {
+	return p.Metadata[metaAssigning] == strconv.Itoa(u.cfg.Version)
+}
+
 // all is every index of the layout.
 func (u *units) all() []int {
 	out := make([]int, len(u.layout))
@@ -120,14 +71,14 @@ func (u *units) follow(ctx context.Context, self string) error {
 	tick := time.NewTicker(u.cfg.RebalanceEvery)
 	defer tick.Stop()
 	for {
-		ms, err := members(ctx, u.s.js.Conn(), u.cfg.Version, self)
+		ms, err := membership.Members(ctx, u.s.js.Conn(), serviceName, u.assigns, self, membership.DefaultWait)
 		switch {
 		case err != nil && len(u.running) == 0:
 			u.set(u.all()) // no peers known: run everything (pinning keeps it correct)
 		case err != nil:
 			u.s.log.Warn("projector discovery", "err", err) // keep the current share
 		default:
-			u.set(share(len(u.layout), ms, self))
+			u.set(membership.Share(len(u.layout), ms, self))
 		}
 		select {
 		case <-ctx.Done():

@@ -2,35 +2,10 @@ package projector
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 
 	"github.com/peonhq/peon/internal/readmodel"
 )
-
-// TestShareSplitsRoundRobin: each member owns every len(members)-th unit,
-// all units are owned exactly once, and a member missing from the list
-// (discovery failed) owns everything.
-func TestShareSplitsRoundRobin(t *testing.T) {
-	members := []string{"a", "b", "c"}
-	seen := map[int]int{}
-	for _, m := range members {
-		for _, k := range share(7, members, m) {
-			seen[k]++
-		}
-	}
-	for k := range 7 {
-		if seen[k] != 1 {
-			t.Errorf("unit %d owned %d times", k, seen[k])
-		}
-	}
-	if got := share(4, members, "b"); !slices.Equal(got, []int{1}) {
-		t.Errorf("b owns %v, want [1]", got)
-	}
-	if got := share(3, members, "zz"); !slices.Equal(got, []int{0, 1, 2}) {
-		t.Errorf("an unlisted member owns %v, want everything", got)
-	}
-}
 
 // TestPartitionOfIsStableAndSpread: the partition of a thread never changes
 // (it is part of the deployment's layout) and threads spread over all of

@@ -222,6 +222,9 @@ func TestForbiddenActionsAreRefused(t *testing.T) {
 		{"ingest", "_INBOX_ingest", "send another command", func(nc *nats.Conn) error {
 			return nc.Publish("peon.cmd.project.create", []byte(`{}`))
 		}},
+		{"ingest", "_INBOX_ingest", "send another command routed to a partition", func(nc *nats.Conn) error {
+			return nc.Publish("peon.cmd.part.3.project.create", []byte(`{}`))
+		}},
 		{"ingest", "_INBOX_ingest", "publish an event", func(nc *nats.Conn) error {
 			return nc.Publish("peon.evt.p.t", []byte("x"))
 		}},
@@ -243,6 +246,9 @@ func TestForbiddenActionsAreRefused(t *testing.T) {
 		}},
 		{"host", "_INBOX_host", "send a command a host does not send", func(nc *nats.Conn) error {
 			return nc.Publish("peon.cmd.project.create", []byte(`{"name":"x","path":"/x"}`))
+		}},
+		{"host", "_INBOX_host", "send a command a host does not send, routed", func(nc *nats.Conn) error {
+			return nc.Publish("peon.cmd.part.3.turn.start", []byte(`{}`))
 		}},
 		{"host", "_INBOX_host", "publish an event", func(nc *nats.Conn) error {
 			return nc.Publish("peon.evt.p.t", []byte("x"))

@@ -1,0 +1,216 @@
+package decider_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/pkg/contract"
+	"github.com/peonhq/peon/pkg/domain"
+	"github.com/peonhq/peon/services/decider"
+)
+
+// waitShared waits until the instances serve disjoint shares covering
+// every command partition.
+func (h *harness) waitShared(t testing.TB) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		var sum, most int64
+		for _, svc := range h.instances {
+			n := svc.Stats().OwnedPartitions
+			sum, most = sum+n, max(most, n)
+		}
+		if sum == contract.CommandPartitions && (len(h.instances) == 1 || most < contract.CommandPartitions) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("the instances never shared the partitions")
+}
+
+// TestRoutedCommandsStayOnTheWarmInstance: with three instances sharing
+// the partitions, the consecutive commands of each thread reach one
+// instance, so every thread is loaded once in all (not once per command
+// that lands elsewhere), no append is refused for a stale cache, and every
+// command came on a partition's subject.
+func TestRoutedCommandsStayOnTheWarmInstance(t *testing.T) {
+	h := start(t, 3, decider.Config{RebalanceEvery: 50 * time.Millisecond}, eventstore.DefaultStreamConfig())
+	h.waitShared(t)
+	ctx := context.Background()
+	c := h.client(domain.MessagePack)
+	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "p", Path: "/p"}))
+	const threads, deltas = 12, 20
+	turns := make([][2]string, threads)
+	for i := range turns {
+		th := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
+		tu := must(t)(c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "go"}))
+		turns[i] = [2]string{th.ThreadID, tu.TurnID}
+	}
+	before := h.sum()
+	parallel(threads, func(i int) {
+		for d := range deltas {
+			_, err := c.Send(ctx, domain.IngestProviderEvent{ThreadID: turns[i][0], TurnID: turns[i][1], ProviderEventID: fmt.Sprint("d", d),
+				Event: &domain.ProviderEventEnvelope{ProviderEvent: domain.TextDelta{MessageID: "m", Delta: "x"}}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	after := h.sum()
+	if n := after.Commands - before.Commands; n != threads*deltas {
+		t.Fatalf("%d commands handled, want %d", n, threads*deltas)
+	}
+	if n := after.RoutedCommands - before.RoutedCommands; n != threads*deltas {
+		t.Errorf("%d of %d commands came routed", n, threads*deltas)
+	}
+	if n := after.Loads - before.Loads; n != 0 {
+		t.Errorf("%d aggregate loads for threads already warm, want 0", n)
+	}
+	if n := after.Conflicts - before.Conflicts; n != 0 {
+		t.Errorf("%d conflicts, want 0", n)
+	}
+	// Each delta is one round trip: its append.
+	if n := after.JetStreamRequests - before.JetStreamRequests; n != threads*deltas {
+		t.Errorf("%d JetStream requests for %d commands, want one each", n, threads*deltas)
+	}
+	m := h.model(t)
+	for _, tu := range turns {
+		if got := len(m.Threads[tu[0]].Messages); got != 2 { // the prompt and the reply
+			t.Errorf("thread %s has %d messages, want 2", tu[0], got)
+		}
+	}
+}
+
+// sum adds up the instances' stats.
+func (h *harness) sum() decider.Stats {
+	var s decider.Stats
+	for _, svc := range h.instances {
+		st := svc.Stats()
+		s.Commands += st.Commands
+		s.RoutedCommands += st.RoutedCommands
+		s.Loads += st.Loads
+		s.Conflicts += st.Conflicts
+		s.JetStreamRequests += st.JetStreamRequests
+	}
+	return s
+}
+
+// TestUnservedPartitionFallsBackToThePlainSubject: a routed command
+// whose partition nobody serves is sent again on the plain subject, once.
+// The responder here serves only the plain subject of turn.start, as a
+// decider instance does while its peers have not yet taken over a
+// partition.
+func TestUnservedPartitionFallsBackToThePlainSubject(t *testing.T) {
+	h := start(t, 0, decider.Config{}, eventstore.DefaultStreamConfig())
+	var got atomic.Int64
+	sub, err := h.nc.Subscribe(contract.CommandPrefix+".turn.start", func(m *nats.Msg) {
+		got.Add(1)
+		body, _ := domain.Marshal(domain.JSON, contract.CommandReply{TurnID: "tu1"})
+		_ = m.RespondMsg(&nats.Msg{Data: body, Header: nats.Header{contract.HeaderContentType: []string{domain.JSON.ContentType()}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	r, err := h.client(domain.JSON).Send(context.Background(), domain.StartTurn{ThreadID: "t1", Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TurnID != "tu1" || got.Load() != 1 {
+		t.Fatalf("reply %+v after %d requests, want tu1 after 1", r, got.Load())
+	}
+}
+
+// TestUnknownRoutedSubjectIsRefused: a request on a partition's subject
+// that names no command gets bad_request, and changes nothing.
+func TestUnknownRoutedSubjectIsRefused(t *testing.T) {
+	h := start(t, 1, decider.Config{}, eventstore.DefaultStreamConfig())
+	before := len(h.history(t))
+	_, err := h.client(domain.JSON).SendRaw(context.Background(), "peon.cmd.part.3.turn.explode", []byte(`{}`))
+	wantCode(t, err, domain.CodeBadRequest, 400)
+	if after := len(h.history(t)); after != before {
+		t.Fatalf("the stream grew from %d to %d events", before, after)
+	}
+}
+
+// TestCommandsSurviveInstancesComingAndGoing: while commands stream onto
+// a few threads, instances start and stop (partitions move, are served
+// twice or not at all for a moment); every command is answered, and the
+// stream holds each delta once, in order.
+func TestCommandsSurviveInstancesComingAndGoing(t *testing.T) {
+	cfg := decider.Config{RebalanceEvery: 30 * time.Millisecond}
+	h := start(t, 1, cfg, eventstore.DefaultStreamConfig())
+	ctx := context.Background()
+	c := h.client(domain.MessagePack)
+	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "p", Path: "/p"}))
+	const threads, deltas = 6, 60
+	turns := make([][2]string, threads)
+	for i := range turns {
+		th := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
+		tu := must(t)(c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "go"}))
+		turns[i] = [2]string{th.ThreadID, tu.TurnID}
+	}
+	churn := make(chan struct{})
+	go func() {
+		defer close(churn)
+		for i := 1; i <= 3; i++ {
+			stop := h.startStoppable(t, cfg, i)
+			time.Sleep(60 * time.Millisecond)
+			stop()
+		}
+	}()
+	parallel(threads, func(i int) {
+		for d := range deltas {
+			_, err := c.Send(ctx, domain.IngestProviderEvent{ThreadID: turns[i][0], TurnID: turns[i][1], ProviderEventID: fmt.Sprint("d", d),
+				Event: &domain.ProviderEventEnvelope{ProviderEvent: domain.TextDelta{MessageID: "m", Delta: fmt.Sprintf("%03d", d)}}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	<-churn
+	m := h.model(t)
+	for _, tu := range turns {
+		var want string
+		for d := range deltas {
+			want += fmt.Sprintf("%03d", d)
+		}
+		msgs := m.Threads[tu[0]].Messages
+		if len(msgs) != 2 || msgs[1].Text() != want {
+			t.Errorf("thread %s: the reply is not every delta once in order", tu[0])
+		}
+	}
+}
+
+// startStoppable starts one more instance, outside h.instances, and
+// returns what stops it (and waits for it to have stopped).
+func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (stop func()) {
+	t.Helper()
+	inc, _ := natstest.Connect(t, h.srv)
+	cfg.Instance = fmt.Sprintf("churn%d", i)
+	svc, err := decider.New(inc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Error(err)
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	<-svc.Ready()
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("decider %s: %v", cfg.Instance, err)
+		}
+	}
+}
