@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/peonhq/peon/pkg/contract"
@@ -57,6 +58,15 @@ func asyncAPI(c *catalog, groups []group) map[string]any {
 			"messages":    map[string]any{spec.typ: message(spec.typ, spec.typ, "", requestHeaders())}}
 		operations[spec.endpoint] = map[string]any{"action": "send", "channel": ref("#/channels/" + ch),
 			"messages": []any{ref("#/channels/" + ch + "/messages/" + spec.typ)}, "reply": replyTo("CommandReply", "ErrorReply")}
+		routed := "cmd.part." + spec.endpoint
+		channels[routed] = map[string]any{"address": contract.CommandPrefix + "." + contract.CommandPartitionToken + ".{partition}." + spec.endpoint,
+			"description": "the " + spec.typ + " command routed to its aggregate's partition (see docs/contract.md, routed subjects); " +
+				"no responders means nobody serves the partition now: send it on " + contract.CommandPrefix + "." + spec.endpoint,
+			"parameters": map[string]any{"partition": map[string]any{"description": fmt.Sprintf(
+				"FNV-1a 32 of the routing key modulo %d; the key is thread_id, project_id or the string projects", contract.CommandPartitions)}},
+			"messages": map[string]any{spec.typ: ref("#/channels/" + ch + "/messages/" + spec.typ)}}
+		operations["routed."+spec.endpoint] = map[string]any{"action": "send", "channel": ref("#/channels/" + routed),
+			"messages": []any{ref("#/channels/" + routed + "/messages/" + spec.typ)}, "reply": replyTo("CommandReply", "ErrorReply")}
 	}
 	queryReplies := map[string]string{contract.QueryProjectGet: "ProjectReply", contract.QueryProjectList: "ProjectsReply",
 		contract.QueryThreadGet: "ThreadReply", contract.QueryThreadList: "ThreadsReply", contract.QueryThreadMessages: "MessagesReply",
