@@ -213,6 +213,18 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	}
 }
 
+// othersThread reports whether subject holds an event of a thread another
+// transcript partition folds: every partition reads the whole stream, and
+// the subject alone says that this one has nothing to do with the event,
+// so it is not even decoded (an undecodable one is parked by its owner).
+func (r *runner) othersThread(subject string) bool {
+	if !r.p.Transcript || r.p.Partitions <= 1 {
+		return false
+	}
+	_, thread, ok := contract.ParseEventSubject(subject)
+	return ok && thread != "" && !r.p.Owns(thread)
+}
+
 // process folds a batch, writes what it changed, records progress, then
 // acks: the checkpoint never runs ahead of the writes.
 func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
@@ -235,6 +247,9 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 			// has cached may be behind the buckets. Fold afresh.
 			r.log.Debug("gap in deliveries: cached state dropped", "seq", seq, "floor", r.ledger.floor)
 			r.forget()
+		}
+		if r.othersThread(m.Subject()) {
+			continue // acked with the batch, never decoded
 		}
 		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
