@@ -143,6 +143,15 @@ const (
 	IngestService    = "peon-provider-ingest"
 )
 
+// StatsSubject is the subject of the stats endpoint of one instance of a
+// service that serves no requests of its own (the projector, ingest):
+// micro reports an instance's stats per endpoint, so such an instance
+// registers this one endpoint to have its counters in `nats micro stats`;
+// a request on it is answered with the same counters, as JSON.
+func StatsSubject(service, instanceID string) string {
+	return "peon.stats." + service + "." + instanceID
+}
+
 // CommandEndpoints maps each command subject token (peon.cmd.<token>) to the
 // command type it carries. It is built from the domain's command registry
 // (domain.Commands), which is where a command's endpoint is named.

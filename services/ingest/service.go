@@ -17,6 +17,7 @@ import (
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/retry"
+	"github.com/peonhq/peon/internal/statsendpoint"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -121,6 +122,9 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = svc.Stop() }()
+	if err := statsendpoint.Add(svc, contract.IngestService, func() any { return s.Stats() }); err != nil {
+		return fmt.Errorf("register %s: %w", contract.IngestService, err)
+	}
 
 	var workers errgroup.Group
 	queues := make([]chan item, s.cfg.Workers)

@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/internal/statsendpoint"
 	"github.com/peonhq/peon/pkg/contract"
 )
 
@@ -25,6 +28,11 @@ type Service struct {
 	log         *slog.Logger
 	projections []readmodel.Projection
 	ready       lifecycle.Ready
+	// kvRequests counts the requests made to the read-model buckets (the
+	// runners' event stores count their own reads).
+	kvRequests atomic.Int64
+	// storeRequests keeps the reads of runners no longer running.
+	storeRequests atomic.Int64
 }
 
 // Ready is closed once the instance runs its projections (its share, or
@@ -47,6 +55,11 @@ func New(nc *nats.Conn, cfg Config, log *slog.Logger, projections ...readmodel.P
 // Stats is what an instance reports about itself (nats micro stats peon-projector).
 type Stats struct {
 	Runners []RunnerStats `json:"projections"`
+	// JetStreamRequests counts the requests this instance made to
+	// JetStream while folding, each a round trip: bucket reads and writes
+	// (records, progress, parked events) and event reads (thread and
+	// project loads). Acks and the consumers' pulls are not among them.
+	JetStreamRequests int64 `json:"jetstream_requests"`
 }
 
 // RunnerStats is one projection's progress in this instance.
@@ -64,8 +77,9 @@ type RunnerStats struct {
 func (s *Service) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out Stats
+	out := Stats{JetStreamRequests: s.kvRequests.Load() + s.storeRequests.Load()}
 	for _, r := range s.runners {
+		out.JetStreamRequests += r.store.Requests()
 		n, b := r.threads.Len()
 		out.Runners = append(out.Runners, RunnerStats{Projection: r.p.Key(r.cfg.Version), LastFolded: r.lastFolded.Load(),
 			Parked: r.parked.Load(), Loads: r.loads.Load(), CachedThreads: n, CachedBytes: b, Failures: r.failures.Load()})
@@ -123,6 +137,7 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	cfg.Version = version
 	s.setRunners(nil)
 	kv, err := readmodel.OpenBuckets(ctx, s.js, append(readmodel.BucketsV(version).All(), contract.BucketMeta)...)
+	kv = counted(kv, &s.kvRequests)
 	if ctx.Err() != nil {
 		return nil // stopped while starting
 	}
@@ -160,6 +175,9 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 		return fmt.Errorf("register %s: %w", serviceName, err)
 	}
 	defer func() { _ = svc.Stop() }()
+	if err := statsendpoint.Add(svc, serviceName, func() any { return s.Stats() }); err != nil {
+		return fmt.Errorf("register %s: %w", serviceName, err)
+	}
 
 	units := &units{ctx: ctx, s: s, cfg: cfg, kv: kv, layout: layout, consumers: consumers, running: map[int]*unit{},
 		failed: make(chan error, 1)}
@@ -174,5 +192,10 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 func (s *Service) setRunners(rs []*runner) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, old := range s.runners {
+		if !slices.Contains(rs, old) {
+			s.storeRequests.Add(old.store.Requests()) // its reads stay counted
+		}
+	}
 	s.runners = rs
 }
