@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -56,8 +56,11 @@ type benchCmd struct {
 	Projectors           int    `default:"1" help:"projector instances to run (embedded server only)"`
 	StreamDeciders       int    `default:"1" help:"decider instances during the stream scenario (embedded server only)"`
 	RSS                  string `name:"rss" placeholder:"NAME=PID,..." help:"with --nats-url: report the resident memory of these local processes after the run"`
-	Cluster              int    `placeholder:"N" help:"start N local nats-server processes as a cluster (R3, or R1 for N=1; sync always) and every role as its own process, and measure that"`
+	Cluster              int    `placeholder:"N" help:"start N local nats-server processes as a cluster (R3, or R1 for N=1; sync always unless --cluster-sync) and every role as its own process, and measure that"`
 	Instances            string `placeholder:"ROLE=K,..." help:"with --cluster: processes per role (decider, projector, query, provider-ingest; 1 each unless named)"`
+	ClusterSync          string `default:"always" enum:"always,default" placeholder:"always|default" help:"with --cluster: the nodes' sync_interval, always (fsync every write, as deployed) or nats-server's default (2 min)"`
+	Profile              string `placeholder:"DIR" help:"with --cluster: every process writes a CPU profile of its whole life to DIR (decider-1.pprof, nats-1.pprof, ..., bench.pprof)"`
+	Clients              string `placeholder:"N,..." help:"client counts of the commands scenario (default 1,16,64; 1,16 with --quick)"`
 }
 
 // everyScenario is the --scenarios default: with --cluster it stands for
@@ -71,17 +74,6 @@ func (c *benchCmd) Run(ctx context.Context, env *environment) error {
 func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	quick, asJSON, syncAlways, only, dataDir, cpuProfile := &c.Quick, &c.JSON, &c.SyncAlways, &c.Scenarios, &c.DataDir, &c.CPUProfile
 	rebuildEvents, external, partitions, projectors, streamDeciders, rssOf := &c.RebuildEvents, &c.NATSURL, &c.TranscriptPartitions, &c.Projectors, &c.StreamDeciders, &c.RSS
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
 	sizes := fullRun
 	if *quick {
 		sizes = quickRun
@@ -92,7 +84,14 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	if *rebuildEvents > 0 {
 		sizes.rebuild = *rebuildEvents
 	}
-	if c.Cluster != 0 || c.Instances != "" {
+	if c.Clients != "" {
+		clients, err := parseClients(c.Clients)
+		if err != nil {
+			return err
+		}
+		sizes.clients = clients
+	}
+	if c.Cluster != 0 || c.Instances != "" || c.Profile != "" || c.ClusterSync != "always" {
 		if err := c.checkCluster(); err != nil {
 			return err
 		}
@@ -109,20 +108,28 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 			return usagef("unknown scenario %q", s)
 		}
 	}
-	if c.Cluster != 0 {
-		if run["rebuild"] {
-			return usagef("--cluster runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
-		}
-		return runBenchCluster(ctx, env, c, run, sizes)
+	switch {
+	case c.Cluster != 0 && run["rebuild"]:
+		return usagef("--cluster runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
+	case *external != "" && run["rebuild"]:
+		return usagef("--nats-url runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
 	}
-	if *external != "" {
-		if run["rebuild"] {
-			return usagef("--nats-url runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
-		}
-		pids, err := parsePids(*rssOf)
+	pids, err := parsePids(*rssOf)
+	if err != nil {
+		return err
+	}
+	// Only once the flags are known good: a refused run writes no file.
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
+		defer stop()
+	}
+	if c.Cluster != 0 {
+		return runBenchCluster(ctx, env, c, run, sizes)
+	}
+	if *external != "" {
 		return runBenchExternal(ctx, env, *external, run, sizes, *asJSON, pids)
 	}
 	if *dataDir == "" {
@@ -139,7 +146,7 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	}
 	defer srv.Shutdown()
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
-		Sync: map[bool]string{true: "always", false: "default (2 min)"}[*syncAlways]}
+		Sync: syncName(*syncAlways)}
 	b := &benchStack{url: srv.ClientURL(), partitions: *partitions, projectors: *projectors, streamDeciders: *streamDeciders, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: newProgress(env, "bench")}
 	defer b.stopAll()
 	if err := b.start(ctx); err != nil {
@@ -148,19 +155,35 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	return b.report(ctx, env, run, sizes, report, *asJSON)
 }
 
+// syncName is a server's sync setting as the report names it.
+func syncName(always bool) string {
+	if always {
+		return "always"
+	}
+	return "default (2 min)"
+}
+
 // checkCluster lists what --cluster cannot be combined with.
 func (c *benchCmd) checkCluster() error {
 	switch {
-	case c.Cluster == 0:
+	case c.Cluster == 0 && c.Instances != "":
 		return usagef("--instances needs --cluster")
+	case c.Cluster == 0 && c.ClusterSync != "always":
+		return usagef("--cluster-sync needs --cluster (without it, --sync-always chooses)")
+	case c.Cluster == 0:
+		return usagef("--profile needs --cluster (without it, --cpuprofile profiles the one process)")
 	case c.Cluster < 1 || c.Cluster == 2 || c.Cluster > maxClusterNodes:
 		return usagef("--cluster %d: want 1 (R1) or 3..%d (R3; two nodes would need R2, which survives no loss)", c.Cluster, maxClusterNodes)
 	case c.NATSURL != "":
 		return usagef("--cluster starts its own servers: not with --nats-url")
 	case c.RSS != "":
 		return usagef("--cluster reports its own processes' memory: not with --rss")
-	case c.SyncAlways || c.CPUProfile != "" || c.Projectors != 1 || c.StreamDeciders != 1:
-		return usagef("--cluster always syncs and lays services out with --instances: not with --sync-always, --cpuprofile, --projectors or --stream-deciders")
+	case c.SyncAlways:
+		return usagef("--cluster sets its nodes' sync with --cluster-sync (always unless told): not with --sync-always")
+	case c.CPUProfile != "":
+		return usagef("--cluster runs many processes: --profile DIR profiles each, not --cpuprofile")
+	case c.Projectors != 1 || c.StreamDeciders != 1:
+		return usagef("--cluster lays services out with --instances: not with --projectors or --stream-deciders")
 	}
 	return nil
 }
@@ -182,6 +205,27 @@ func runBenchExternal(ctx context.Context, env *environment, url string, run map
 		Started: time.Now().UTC(), Sync: "as configured"}
 	b.pids = pids
 	return b.report(ctx, env, run, sizes, report, asJSON)
+}
+
+// maxBenchClients bounds --clients: each client is a goroutine with one
+// command in flight, and beyond this the load generator measures itself.
+const maxBenchClients = 1024
+
+// parseClients reads --clients: counts, comma-separated, run in
+// ascending order (the largest is the one compared with raw throughput).
+func parseClients(s string) ([]int, error) {
+	var out []int
+	for _, field := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n < 1 || n > maxBenchClients {
+			return nil, usagef("--clients %q: want counts within 1..%d, comma-separated", s, maxBenchClients)
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
 }
 
 // parsePids reads name=pid,name=pid.
@@ -354,7 +398,15 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 	like := events.CachedInfo().Config
 	if run["raw"] {
 		b.say("raw JetStream baselines: %d messages of 256 B", sizes.raw)
-		if err := loadgen.Raw(ctx, b.js, like, sizes.raw, 256, r); err != nil {
+		// The request→publish→reply responder has a connection of its own,
+		// as a decider does: the request crosses the server twice.
+		responder, err := nats.Connect(b.url, nats.Name("peon bench raw responder"))
+		if err != nil {
+			return err
+		}
+		err = loadgen.Raw(ctx, b.js, responder, like, sizes.raw, 256, r)
+		responder.Close()
+		if err != nil {
 			return fmt.Errorf("raw: %w", err)
 		}
 	}
@@ -493,6 +545,15 @@ func compare(r *loadgen.Report, sizes benchSizes) {
 		r.Compare(fmt.Sprintf("commands.c1_i%d.p50", i), "raw.sync_publish.p50", 1.5, false)
 		r.Compare(fmt.Sprintf("deltas.c%d_i%d.events", top, i), "raw.async_publish", 0.5, true)
 		r.Compare(fmt.Sprintf("deltas.c1_i%d.p50", i), "raw.sync_publish.p50", 1.5, false)
+		// The same p50s beside the floor of a command (a request answered
+		// after one synchronous publish): what the decider adds to it.
+		for _, scenario := range []string{"commands", "deltas"} {
+			p50 := fmt.Sprintf("%s.c1_i%d.p50", scenario, i)
+			if f, ok := r.Get(p50); ok {
+				r.Add(loadgen.Figure{Name: p50 + "_vs_request_publish_reply", Value: f.Value, Unit: f.Unit})
+				r.Relate(p50+"_vs_request_publish_reply", "raw.request_publish_reply.p50")
+			}
+		}
 	}
 	for _, t := range sizes.streamThreads {
 		name := fmt.Sprintf("stream.threads_%d.deltas", t)

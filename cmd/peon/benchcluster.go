@@ -67,7 +67,8 @@ func parseInstances(s string) (map[string]int, error) {
 
 // benchCluster is the production topology on this machine: nodes
 // nats-server processes clustered, with JetStream on file storage and
-// sync_interval: always (the deploy setting, deploy/nats/node-*.conf),
+// sync_interval: always (the deploy setting, deploy/nats/node-*.conf;
+// --cluster-sync default leaves nats-server's own),
 // streams of min(3, nodes) replicas made by `peon setup`, and every
 // service instance a `peon <role>` process. All are children of the bench
 // (this binary run again), and stop tears every one down and removes the
@@ -81,6 +82,12 @@ type benchCluster struct {
 	instances map[string]int
 	partition int // transcript partitions, passed to peon setup
 	urls      string
+	// syncAlways sets the nodes' sync_interval to always; else they keep
+	// nats-server's default.
+	syncAlways bool
+	// profileDir, when set, is where every child writes a CPU profile of
+	// its life (see cpuProfileEnv), named by profileName.
+	profileDir string
 
 	// ctx ends when the bench's context does, or with the cause when a
 	// child exits while the bench still needs it.
@@ -100,12 +107,13 @@ type benchProcess struct {
 	exited     chan struct{}
 }
 
-func newBenchCluster(ctx context.Context, nodes int, instances map[string]int, partitions int, dataDir string) (*benchCluster, error) {
+func newBenchCluster(ctx context.Context, nodes int, instances map[string]int, partitions int, dataDir string, syncAlways bool, profileDir string) (*benchCluster, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	cl := &benchCluster{self: self, dir: dataDir, keepDir: dataDir != "", nodes: nodes, replicas: min(3, nodes), instances: instances, partition: partitions}
+	cl := &benchCluster{self: self, dir: dataDir, keepDir: dataDir != "", nodes: nodes, replicas: min(3, nodes), instances: instances, partition: partitions,
+		syncAlways: syncAlways, profileDir: profileDir}
 	if cl.dir == "" {
 		if cl.dir, err = os.MkdirTemp("", "peon-bench-cluster-"); err != nil {
 			return nil, err
@@ -121,14 +129,19 @@ func (cl *benchCluster) topology() string {
 	for _, r := range clusterRoles {
 		roles = append(roles, fmt.Sprintf("%s×%d", r.role, cl.instances[r.role]))
 	}
-	return fmt.Sprintf("%d nats-server processes clustered on this machine, file storage, R%d, sync always; each service instance a process: %s",
-		cl.nodes, cl.replicas, strings.Join(roles, ", "))
+	return fmt.Sprintf("%d nats-server processes clustered on this machine, file storage, R%d, sync %s; each service instance a process: %s",
+		cl.nodes, cl.replicas, cl.syncName(), strings.Join(roles, ", "))
+}
+
+// syncName is the nodes' sync setting as the report names it.
+func (cl *benchCluster) syncName() string {
+	return syncName(cl.syncAlways)
 }
 
 // start brings the cluster up, provisions it and starts every service
 // instance, returning once each serves.
 func (cl *benchCluster) start(say func(string, ...any)) error {
-	say("cluster: starting %d nats-server processes (R%d, sync always) in %s", cl.nodes, cl.replicas, cl.dir)
+	say("cluster: starting %d nats-server processes (R%d, sync %s) in %s", cl.nodes, cl.replicas, cl.syncName(), cl.dir)
 	monitors, err := cl.startNodes()
 	if err != nil {
 		return err
@@ -184,8 +197,12 @@ func (cl *benchCluster) startNodes() ([]int, error) {
 	for i := range cl.nodes {
 		name := fmt.Sprintf("n%d", i+1)
 		client, route, mon := ports[3*i], ports[3*i+1], ports[3*i+2]
-		conf := fmt.Sprintf("server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\nmax_payload: 1MB\njetstream { store_dir: %q, sync_interval: always }\n",
-			name, client, mon, filepath.Join(cl.dir, name, "js"))
+		sync := "" // nats-server's default
+		if cl.syncAlways {
+			sync = ", sync_interval: always"
+		}
+		conf := fmt.Sprintf("server_name: %s\nlisten: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\nmax_payload: 1MB\njetstream { store_dir: %q%s }\n",
+			name, client, mon, filepath.Join(cl.dir, name, "js"), sync)
 		if cl.nodes > 1 {
 			conf += fmt.Sprintf("cluster {\n  name: peon-bench\n  listen: 127.0.0.1:%d\n  routes: [ %s ]\n}\n", route, strings.Join(routes, ", "))
 		}
@@ -278,7 +295,11 @@ func (cl *benchCluster) spawn(name, role string, args ...string) (*benchProcess,
 		return nil, err
 	}
 	cmd := exec.Command(cl.self, args...)
-	cmd.Env = append(os.Environ(), "PEON_LOG_FORMAT=text", "PEON_LOG_LEVEL=warn")
+	profile := "" // set even when empty: no child profiles unless asked
+	if cl.profileDir != "" {
+		profile = filepath.Join(cl.profileDir, profileName(name, role))
+	}
+	cmd.Env = append(os.Environ(), "PEON_LOG_FORMAT=text", "PEON_LOG_LEVEL=warn", cpuProfileEnv+"="+profile)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = childAttr()
 	if err := cmd.Start(); err != nil {
@@ -298,6 +319,15 @@ func (cl *benchCluster) spawn(name, role string, args ...string) (*benchProcess,
 		}
 	}()
 	return p, nil
+}
+
+// profileName is the file a child's CPU profile goes to: its role and
+// instance number, decider-1.pprof, and nats-1.pprof for node n1.
+func profileName(name, role string) string {
+	if role == "nats" {
+		return "nats-" + strings.TrimPrefix(name, "n") + ".pprof"
+	}
+	return name + ".pprof"
 }
 
 // processes lists the children for the report.
@@ -398,11 +428,21 @@ func runBenchCluster(ctx context.Context, env *environment, c *benchCmd, run map
 	if err != nil {
 		return err
 	}
-	cl, err := newBenchCluster(ctx, c.Cluster, instances, c.TranscriptPartitions, c.DataDir)
+	var profiles *benchProfiles
+	if c.Profile != "" {
+		if profiles, err = startBenchProfiles(c.Profile); err != nil {
+			return err
+		}
+		// Deferred first, so it runs last: once every child has stopped
+		// and flushed its profile.
+		defer profiles.finish(env.stderr)
+	}
+	cl, err := newBenchCluster(ctx, c.Cluster, instances, c.TranscriptPartitions, c.DataDir, c.ClusterSync == "always", profiles.dir())
 	if err != nil {
 		return err
 	}
 	defer cl.stop()
+	profiles.expect(cl)
 	b := &benchStack{url: cl.urls, external: true, cluster: cl, log: slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), progress: newProgress(env, "bench")}
 	if err := cl.start(b.say); err != nil {
 		return err
@@ -423,7 +463,7 @@ func runBenchCluster(ctx context.Context, env *environment, c *benchCmd, run map
 	}
 	sizes.instances = []int{instances["decider"]}
 	report := &loadgen.Report{Machine: machine(), Server: "nats-server " + serverModuleVersion, Started: time.Now().UTC(),
-		Sync: "always", Topology: cl.topology(), Processes: cl.processes()}
+		Sync: cl.syncName(), Topology: cl.topology(), Processes: cl.processes()}
 	if err := b.report(cl.ctx, env, run, sizes, report, c.JSON); err != nil {
 		return cl.cause(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -50,6 +51,13 @@ func TestBenchCluster(t *testing.T) {
 		f := figure(name)
 		if f.Baseline != "raw.sync_publish.p50" || raw.Value <= 0 || abs(f.Ratio-f.Value/raw.Value) > 1e-9 {
 			t.Errorf("%s: baseline %q ratio %v, want raw.sync_publish.p50 and %v", name, f.Baseline, f.Ratio, f.Value/raw.Value)
+		}
+	}
+	floor := figure("raw.request_publish_reply.p50")
+	for _, name := range []string{"commands.c1_i1.p50_vs_request_publish_reply", "deltas.c1_i1.p50_vs_request_publish_reply"} {
+		f := figure(name)
+		if f.Baseline != "raw.request_publish_reply.p50" || floor.Value <= 0 || abs(f.Ratio-f.Value/floor.Value) > 1e-9 {
+			t.Errorf("%s: baseline %q ratio %v, want raw.request_publish_reply.p50 and %v", name, f.Baseline, f.Ratio, f.Value/floor.Value)
 		}
 	}
 	if f := figure("commands.c16_i1.events"); f.Baseline != "raw.async_publish" {
@@ -188,5 +196,66 @@ func TestBenchClusterFlags(t *testing.T) {
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "decider=0"}}, code: exitUsage, want: []string{"K within 1..16"}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--nats-url", "nats://127.0.0.1:1"}}, code: exitUsage, want: []string{"not with --nats-url"}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--scenarios", "rebuild"}}, code: exitUsage, want: []string{"--cluster runs raw"}},
+		{invocation: invocation{args: []string{"bench", "--profile", "prof"}}, code: exitUsage, want: []string{"--profile needs --cluster"}},
+		{invocation: invocation{args: []string{"bench", "--cluster-sync", "default"}}, code: exitUsage, want: []string{"--cluster-sync needs --cluster"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--cluster-sync", "never"}}, code: exitUsage, want: []string{"--cluster-sync"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--sync-always"}}, code: exitUsage, want: []string{"--cluster-sync", "not with --sync-always"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--cpuprofile", "x.pprof"}}, code: exitUsage, want: []string{"--profile DIR"}},
+		{invocation: invocation{args: []string{"bench", "--clients", "1,0"}}, code: exitUsage, want: []string{`--clients "1,0"`}},
+		{invocation: invocation{args: []string{"bench", "--clients", "1,x"}}, code: exitUsage, want: []string{`--clients "1,x"`}},
 	})
+	if _, err := os.Stat("x.pprof"); err == nil {
+		_ = os.Remove("x.pprof")
+		t.Error("a refused --cpuprofile run wrote its profile")
+	}
+}
+
+// TestBenchClusterKnobs: `--cluster-sync default` leaves the nodes on
+// nats-server's default sync and the report says so, `--clients` sets the
+// command scenario's client counts, and `--profile DIR` has every process
+// (each node, each service instance, the bench) write a CPU profile of its
+// life there, each readable, and says where. On one node (R1), the
+// quickest cluster. (About 12 s.)
+func TestBenchClusterKnobs(t *testing.T) {
+	tmp, data, profiles := t.TempDir(), t.TempDir(), t.TempDir()
+	got := binary(t, invocation{args: []string{"bench", "--cluster", "1", "--quick", "--scenarios", "raw,commands", "--clients", "2,1",
+		"--cluster-sync", "default", "--profile", profiles, "--data-dir", data, "--json"},
+		env: map[string]string{"TMPDIR": tmp}, within: 4 * time.Minute})
+	if got.code != 0 {
+		t.Fatalf("bench failed: %s", got)
+	}
+	var r loadgen.Report
+	if err := json.Unmarshal([]byte(got.out), &r); err != nil {
+		t.Fatalf("report: %v\n%s", err, got.out)
+	}
+	if r.Sync != "default (2 min)" || !strings.Contains(r.Topology, "sync default") {
+		t.Errorf("topology %q, sync %q: want nats-server's default sync named", r.Topology, r.Sync)
+	}
+	conf, err := os.ReadFile(filepath.Join(data, "n1.conf"))
+	if err != nil || strings.Contains(string(conf), "sync_interval") {
+		t.Errorf("node configuration sets sync_interval or is missing (%v):\n%s", err, conf)
+	}
+	for _, name := range []string{"raw.request_publish_reply", "raw.request_publish_reply.p50", "raw.request_publish_reply.p99", "commands.c1_i1.p50", "commands.c2_i1.p50", "deltas.c2_i1.p50"} {
+		if f, ok := r.Get(name); !ok || f.Value <= 0 {
+			t.Errorf("figure %s missing or not positive: %+v", name, f)
+		}
+	}
+	if f, ok := r.Get("commands.c16_i1.p50"); ok {
+		t.Errorf("--clients 2,1 ran 16 clients: %+v", f)
+	}
+	if f, _ := r.Get("commands.c2_i1.events"); f.Baseline != "raw.async_publish" {
+		t.Errorf("the largest client count, 2, is not the one compared with raw throughput: %+v", f)
+	}
+	want := []string{"bench.pprof", "nats-1.pprof", "decider-1.pprof", "projector-1.pprof", "query-1.pprof", "provider-ingest-1.pprof"}
+	for _, name := range want {
+		checkCPUProfile(t, filepath.Join(profiles, name))
+	}
+	if hint := "go tool pprof -top " + filepath.Join(profiles, "decider-1.pprof"); !strings.Contains(got.err, hint) {
+		t.Errorf("stderr does not say %q:\n%s", hint, got.err)
+	}
+	var pids []int
+	for _, p := range r.Processes {
+		pids = append(pids, p.PID)
+	}
+	checkTornDown(t, pids, tmp)
 }

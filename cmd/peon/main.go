@@ -21,9 +21,14 @@ import (
 )
 
 func main() {
+	stopProfile, err := profileProcess()
+	if err != nil {
+		os.Exit(exitCode(err, os.Stderr))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err = run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
+	stopProfile() // before os.Exit, which runs no deferred call
 	os.Exit(exitCode(err, os.Stderr))
 }
 

@@ -85,6 +85,20 @@ func (r *Report) Compare(name, baseline string, target float64, higherIsBetter b
 	}
 }
 
+// Relate sets f's ratio to the named baseline without a target: the
+// baseline is a floor to read the figure against, not a goal.
+func (r *Report) Relate(name, baseline string) {
+	b, ok := r.Get(baseline)
+	if !ok || b.Value == 0 {
+		return
+	}
+	for i := range r.Figures {
+		if f := &r.Figures[i]; f.Name == name {
+			f.Baseline, f.Ratio = baseline, f.Value/b.Value
+		}
+	}
+}
+
 // latencies summarises request durations.
 type latencies []time.Duration
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -23,9 +24,11 @@ func rawScratch(ctx context.Context, js jetstream.JetStream, like jetstream.Stre
 }
 
 // Raw measures the baselines on a scratch stream: sync publish (one client,
-// one request in flight), async publish (windowed), an ordered read, and
-// publish+read run as one pipeline.
-func Raw(ctx context.Context, js jetstream.JetStream, like jetstream.StreamConfig, n, size int, r *Report) error {
+// one request in flight), request→publish→reply (a responder on the
+// responder connection, nil for js's own, publishing each request
+// synchronously before it replies: the floor of a command), async publish
+// (windowed), an ordered read, and publish+read run as one pipeline.
+func Raw(ctx context.Context, js jetstream.JetStream, responder *nats.Conn, like jetstream.StreamConfig, n, size int, r *Report) error {
 	defer func() { _ = js.DeleteStream(context.Background(), rawStream) }()
 	if _, err := rawScratch(ctx, js, like); err != nil {
 		return fmt.Errorf("scratch stream: %w", err)
@@ -45,6 +48,19 @@ func Raw(ctx context.Context, js jetstream.JetStream, like jetstream.StreamConfi
 	r.Add(Figure{Name: "raw.sync_publish", Value: float64(nSync) / time.Since(start).Seconds(), Unit: "msgs/s"})
 	r.Add(Figure{Name: "raw.sync_publish.p50", Value: ms(lat.percentile(0.5)), Unit: "ms"})
 	r.Add(Figure{Name: "raw.sync_publish.p99", Value: ms(lat.percentile(0.99)), Unit: "ms"})
+
+	// Right after sync publish, so both meet the stream in the same state.
+	// The ordered read below still reads nSync+n messages from the start.
+	if responder == nil {
+		responder = js.Conn()
+	}
+	lat, took, err := requestPublishReply(ctx, js.Conn(), responder, nSync, data)
+	if err != nil {
+		return err
+	}
+	r.Add(Figure{Name: "raw.request_publish_reply", Value: float64(nSync) / took.Seconds(), Unit: "requests/s"})
+	r.Add(Figure{Name: "raw.request_publish_reply.p50", Value: ms(lat.percentile(0.5)), Unit: "ms"})
+	r.Add(Figure{Name: "raw.request_publish_reply.p99", Value: ms(lat.percentile(0.99)), Unit: "ms"})
 
 	rate, err := asyncPublish(ctx, js, n, data)
 	if err != nil {
