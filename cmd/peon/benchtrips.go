@@ -11,35 +11,36 @@ import (
 	"github.com/peonhq/peon/pkg/contract"
 )
 
-// statsWindow is how long the bench collects the deciders' answers to one
+// statsWindow is how long the bench collects the instances' answers to one
 // stats request: every instance answers, none is waited for by name.
 const statsWindow = 300 * time.Millisecond
 
-// deciderCounts is what the bench reads from every decider's micro stats:
-// commands handled and the JetStream requests made for them, summed over
-// the instances that answered.
-type deciderCounts struct {
+// serviceCounts is what the bench reads from the micro stats of every
+// instance of a service: the commands handled (deciders) and the
+// JetStream requests made (deciders, projectors), summed over the
+// instances that answered.
+type serviceCounts struct {
 	commands, requests int64
 	instances          int
 }
 
-// readDeciderCounts asks every decider instance for its stats.
-func readDeciderCounts(ctx context.Context, nc *nats.Conn) (deciderCounts, error) {
-	subject, err := micro.ControlSubject(micro.StatsVerb, contract.DeciderService, "")
+// readCounts asks every instance of service for its stats.
+func readCounts(ctx context.Context, nc *nats.Conn, service string) (serviceCounts, error) {
+	subject, err := micro.ControlSubject(micro.StatsVerb, service, "")
 	if err != nil {
-		return deciderCounts{}, err
+		return serviceCounts{}, err
 	}
 	inbox := nats.NewInbox()
 	replies := make(chan *nats.Msg, 64)
 	sub, err := nc.ChanSubscribe(inbox, replies)
 	if err != nil {
-		return deciderCounts{}, err
+		return serviceCounts{}, err
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 	if err := nc.PublishRequest(subject, inbox, nil); err != nil {
-		return deciderCounts{}, err
+		return serviceCounts{}, err
 	}
-	var out deciderCounts
+	var out serviceCounts
 	window := time.After(statsWindow)
 	for {
 		select {
@@ -67,26 +68,38 @@ func readDeciderCounts(ctx context.Context, nc *nats.Conn) (deciderCounts, error
 	}
 }
 
-// measureTrips runs a command scenario and adds <name>.decider_round_trips:
-// the JetStream requests the deciders made per command they handled in
-// it, from their micro stats before and after. A decider that does not
-// report the counters (an older build) leaves the figure out.
+// measureTrips runs a command scenario and adds
+// <name>.decider_round_trips and <name>.projector_round_trips: the
+// JetStream requests the deciders and the projectors made per command the
+// deciders handled in it, from their micro stats before and after. A
+// service that does not report the counters (an older build) leaves its
+// figure out.
 func (b *benchStack) measureTrips(ctx context.Context, name string, r *loadgen.Report, scenario func() error) error {
-	before, err := readDeciderCounts(ctx, b.admin)
+	read := func() (d, p serviceCounts, err error) {
+		if d, err = readCounts(ctx, b.admin, contract.DeciderService); err != nil {
+			return
+		}
+		p, err = readCounts(ctx, b.admin, contract.ProjectorService)
+		return
+	}
+	dBefore, pBefore, err := read()
 	if err != nil {
 		return err
 	}
 	if err := scenario(); err != nil {
 		return err
 	}
-	after, err := readDeciderCounts(ctx, b.admin)
+	dAfter, pAfter, err := read()
 	if err != nil {
 		return err
 	}
-	commands := after.commands - before.commands
-	if commands <= 0 || after.instances != before.instances {
+	commands := dAfter.commands - dBefore.commands
+	if commands <= 0 || dAfter.instances != dBefore.instances {
 		return nil
 	}
-	r.Add(loadgen.Figure{Name: name + ".decider_round_trips", Value: float64(after.requests-before.requests) / float64(commands), Unit: "JetStream requests/command"})
+	r.Add(loadgen.Figure{Name: name + ".decider_round_trips", Value: float64(dAfter.requests-dBefore.requests) / float64(commands), Unit: "JetStream requests/command"})
+	if pAfter.instances > 0 && pAfter.instances == pBefore.instances {
+		r.Add(loadgen.Figure{Name: name + ".projector_round_trips", Value: float64(pAfter.requests-pBefore.requests) / float64(commands), Unit: "JetStream requests/command"})
+	}
 	return nil
 }
