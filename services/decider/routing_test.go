@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/peonhq/peon/internal/eventstore"
 	"github.com/peonhq/peon/internal/natstest"
+	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/decider"
@@ -46,14 +47,8 @@ func TestRoutedCommandsStayOnTheWarmInstance(t *testing.T) {
 	h.waitShared(t)
 	ctx := context.Background()
 	c := h.client(domain.MessagePack)
-	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "p", Path: "/p"}))
 	const threads, deltas = 12, 20
-	turns := make([][2]string, threads)
-	for i := range turns {
-		th := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
-		tu := must(t)(c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "go"}))
-		turns[i] = [2]string{th.ThreadID, tu.TurnID}
-	}
+	turns := startedTurns(t, c, threads)
 	before := h.sum()
 	parallel(threads, func(i int) {
 		for d := range deltas {
@@ -151,14 +146,8 @@ func TestCommandsSurviveInstancesComingAndGoing(t *testing.T) {
 	h := start(t, 1, cfg, eventstore.DefaultStreamConfig())
 	ctx := context.Background()
 	c := h.client(domain.MessagePack)
-	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "p", Path: "/p"}))
 	const threads, deltas = 6, 60
-	turns := make([][2]string, threads)
-	for i := range turns {
-		th := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
-		tu := must(t)(c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "go"}))
-		turns[i] = [2]string{th.ThreadID, tu.TurnID}
-	}
+	turns := startedTurns(t, c, threads)
 	churn := make(chan struct{})
 	go func() {
 		defer close(churn)
@@ -213,4 +202,19 @@ func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (stop 
 			t.Errorf("decider %s: %v", cfg.Instance, err)
 		}
 	}
+}
+
+// startedTurns creates a project with n threads, each with a turn
+// started, and returns their (thread, turn) ids.
+func startedTurns(t testing.TB, c *client.Client, n int) [][2]string {
+	t.Helper()
+	ctx := context.Background()
+	p := must(t)(c.Send(ctx, domain.CreateProject{Name: "p", Path: "/p"}))
+	turns := make([][2]string, n)
+	for i := range turns {
+		th := must(t)(c.Send(ctx, domain.CreateThread{ProjectID: p.ProjectID}))
+		tu := must(t)(c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "go"}))
+		turns[i] = [2]string{th.ThreadID, tu.TurnID}
+	}
+	return turns
 }
