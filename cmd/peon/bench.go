@@ -57,7 +57,7 @@ type benchCmd struct {
 	StreamDeciders       int    `default:"1" help:"decider instances during the stream scenario (embedded server only)"`
 	RSS                  string `name:"rss" placeholder:"NAME=PID,..." help:"with --nats-url: report the resident memory of these local processes after the run"`
 	Cluster              int    `placeholder:"N" help:"start N local nats-server processes as a cluster (R3, or R1 for N=1; sync always unless --cluster-sync) and every role as its own process, and measure that"`
-	Instances            string `placeholder:"ROLE=K,..." help:"with --cluster: processes per role (decider, projector, query, provider-ingest; 1 each unless named)"`
+	Instances            string `placeholder:"ROLE=K,..." help:"with --cluster: processes per role (decider, projector, query, provider-ingest; 1 each unless named; projector=0 measures commands without the read model)"`
 	ClusterSync          string `default:"always" enum:"always,default" placeholder:"always|default" help:"with --cluster: the nodes' sync_interval, always (fsync every write, as deployed) or nats-server's default (2 min)"`
 	Profile              string `placeholder:"DIR" help:"with --cluster: every process writes a CPU profile of its whole life to DIR (decider-1.pprof, nats-1.pprof, ..., bench.pprof)"`
 	Clients              string `placeholder:"N,..." help:"client counts of the commands scenario (default 1,16,64; 1,16 with --quick)"`

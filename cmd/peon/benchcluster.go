@@ -57,8 +57,12 @@ func parseInstances(s string) (map[string]int, error) {
 	for _, pair := range strings.Split(s, ",") {
 		role, k, ok := strings.Cut(strings.TrimSpace(pair), "=")
 		n, err := strconv.Atoi(k)
-		if _, known := out[role]; !ok || !known || err != nil || n < 1 || n > 16 {
-			return nil, usagef("--instances %q: want role=K,... with roles decider, projector, query, provider-ingest and K within 1..16", s)
+		least := 1
+		if role == "projector" {
+			least = 0 // a diagnostic: commands without the read model's work
+		}
+		if _, known := out[role]; !ok || !known || err != nil || n < least || n > 16 {
+			return nil, usagef("--instances %q: want role=K,... with roles decider, projector, query, provider-ingest and K within 1..16 (projector=0 allowed)", s)
 		}
 		out[role] = n
 	}
@@ -427,6 +431,9 @@ func runBenchCluster(ctx context.Context, env *environment, c *benchCmd, run map
 	instances, err := parseInstances(c.Instances)
 	if err != nil {
 		return err
+	}
+	if instances["projector"] == 0 && (run["stream"] || run["glass"]) {
+		return usagef("--instances projector=0 runs no read model: the stream and glass scenarios wait for it (use --scenarios raw,commands)")
 	}
 	var profiles *benchProfiles
 	if c.Profile != "" {

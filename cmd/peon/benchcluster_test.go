@@ -194,6 +194,8 @@ func TestBenchClusterFlags(t *testing.T) {
 		{invocation: invocation{args: []string{"bench", "--instances", "decider=2"}}, code: exitUsage, want: []string{"--instances needs --cluster"}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "gateway=2"}}, code: exitUsage, want: []string{`--instances "gateway=2"`}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "decider=0"}}, code: exitUsage, want: []string{"K within 1..16"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "query=0"}}, code: exitUsage, want: []string{"K within 1..16"}},
+		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--instances", "projector=0", "--scenarios", "stream"}}, code: exitUsage, want: []string{"projector=0", "--scenarios raw,commands"}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--nats-url", "nats://127.0.0.1:1"}}, code: exitUsage, want: []string{"not with --nats-url"}},
 		{invocation: invocation{args: []string{"bench", "--cluster", "3", "--scenarios", "rebuild"}}, code: exitUsage, want: []string{"--cluster runs raw"}},
 		{invocation: invocation{args: []string{"bench", "--profile", "prof"}}, code: exitUsage, want: []string{"--profile needs --cluster"}},
