@@ -99,6 +99,18 @@ func (r *Report) Relate(name, baseline string) {
 	}
 }
 
+// AtMost checks an absolute target: f's value at most limit, in f's unit.
+// A ratio to a baseline, if set, stays.
+func (r *Report) AtMost(name string, limit float64) {
+	for i := range r.Figures {
+		if f := &r.Figures[i]; f.Name == name {
+			met := f.Value <= limit
+			f.Target = fmt.Sprintf("≤ %g %s", limit, f.Unit)
+			f.Met = &met
+		}
+	}
+}
+
 // latencies summarises request durations.
 type latencies []time.Duration
 
