@@ -128,6 +128,9 @@ func Glass(ctx context.Context, nc *nats.Conn, g GlassLoad, r *Report) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	// Stop watching before the turns end: their completion rewrites every
+	// message, and a watcher nobody reads holds its subscription up.
+	_ = w.Stop()
 	r.Add(Figure{Name: name + ".agents", Value: float64(g.Agents), Unit: "agents"})
 	r.Add(Figure{Name: name + ".offered", Value: float64(tr.total) / elapsed.Seconds(), Unit: "deltas/s"})
 	r.Add(Figure{Name: name + ".sent", Value: float64(tr.total), Unit: "deltas"})
