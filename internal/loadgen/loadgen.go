@@ -23,8 +23,11 @@ type Figure struct {
 	// not used; Ratio is always Value divided by the baseline's value).
 	Baseline string  `json:"baseline,omitempty"`
 	Ratio    float64 `json:"ratio,omitempty"`
-	Target   string  `json:"target,omitempty"`
-	Met      *bool   `json:"met,omitempty"`
+	// Target, when set, is what the figure should be: a ratio to its
+	// baseline (Compare) or a value of its own (AtMost); Met says whether
+	// it is.
+	Target string `json:"target,omitempty"`
+	Met    *bool  `json:"met,omitempty"`
 }
 
 // Report is a bench run.
