@@ -2,7 +2,6 @@ package loadgen
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sync/atomic"
@@ -218,7 +217,3 @@ func AddGlassHighest(r *Report, loads []GlassLoad) {
 	r.Add(Figure{Name: "glass.highest_rate_within_target", Value: best, Unit: "deltas/s",
 		Target: fmt.Sprintf("p99 ≤ %d ms", GlassTargetP99), Met: &found})
 }
-
-// errWatcherStopped: the read model watcher ended before every delta was
-// seen.
-var errWatcherStopped = errors.New("the read model watcher stopped")

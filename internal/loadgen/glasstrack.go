@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -94,6 +95,10 @@ func (t *glassTracker) saw(key string, textLen int, now time.Duration) bool {
 	}
 	return t.visible == t.total
 }
+
+// errWatcherStopped: the read model watcher ended before every delta was
+// seen.
+var errWatcherStopped = errors.New("the read model watcher stopped")
 
 // read follows the watcher until every delta is visible.
 func (t *glassTracker) read(w jetstream.KeyWatcher) error {
