@@ -31,30 +31,38 @@ type benchSizes struct {
 	raw, streamDeltas, rebuild, memEvents, memThreads int
 	commandFor                                        time.Duration
 	clients, instances, streamThreads                 []int
+	// The glass scenario: glassAgents agents streaming for glassFor, once
+	// at each of glassRates (deltas per second, all agents together).
+	glassAgents int
+	glassFor    time.Duration
+	glassRates  []int
 }
 
 var (
-	fullRun  = benchSizes{raw: 100_000, streamDeltas: 200_000, rebuild: 1_000_000, memEvents: 1_000_000, memThreads: 10_000, commandFor: 8 * time.Second, clients: []int{1, 16, 64}, instances: []int{1, 2}, streamThreads: []int{1, 100, 1000}}
-	quickRun = benchSizes{raw: 10_000, streamDeltas: 10_000, rebuild: 20_000, memEvents: 8_000, memThreads: 500, commandFor: 1500 * time.Millisecond, clients: []int{1, 16}, instances: []int{1}, streamThreads: []int{1, 100}}
+	fullRun = benchSizes{raw: 100_000, streamDeltas: 200_000, rebuild: 1_000_000, memEvents: 1_000_000, memThreads: 10_000, commandFor: 8 * time.Second, clients: []int{1, 16, 64}, instances: []int{1, 2}, streamThreads: []int{1, 100, 1000},
+		glassAgents: 200, glassFor: 10 * time.Second, glassRates: []int{10_000}}
+	quickRun = benchSizes{raw: 10_000, streamDeltas: 10_000, rebuild: 20_000, memEvents: 8_000, memThreads: 500, commandFor: 1500 * time.Millisecond, clients: []int{1, 16}, instances: []int{1}, streamThreads: []int{1, 100},
+		glassAgents: 50, glassFor: 2 * time.Second, glassRates: []int{1000}}
 )
 
 // benchCmd runs the load generator and prints each figure beside its raw
 // JetStream baseline measured in the same run. By default it runs on its
 // own embedded server with Peon's services in-process; with --nats-url it
-// drives an already running Peon (raw, commands and stream scenarios only:
+// drives an already running Peon (raw, commands, stream, glass and memory:
 // they add bench projects and a scratch stream to that deployment).
 type benchCmd struct {
 	Quick                bool   `help:"a short run of every scenario (under a minute)"`
 	JSON                 bool   `name:"json" help:"print the report as JSON"`
 	SyncAlways           bool   `help:"fsync every write (the production setting)"`
-	Scenarios            string `default:"raw,commands,stream,rebuild,memory" help:"scenarios to run, comma-separated (with --cluster: raw,commands,stream unless named)"`
+	Scenarios            string `default:"raw,commands,stream,glass,rebuild,memory" help:"scenarios to run, comma-separated (with --cluster: raw,commands,stream,glass unless named)"`
 	DataDir              string `placeholder:"DIR" help:"JetStream directory (default: a temporary one, removed after); with --cluster it holds the nodes' stores, configurations and logs, and is kept"`
 	CPUProfile           string `name:"cpuprofile" placeholder:"FILE" help:"write a CPU profile of the whole run (server and services) to this file"`
 	RebuildEvents        int    `help:"events the rebuild scenario replays (default 1000000, 20000 with --quick)"`
 	NATSURL              string `name:"nats-url" placeholder:"URL" help:"drive a running Peon at this URL (admin credentials) instead of an embedded one"`
 	TranscriptPartitions int    `default:"1" help:"split the transcript projection this many ways (embedded server or --cluster)"`
 	Projectors           int    `default:"1" help:"projector instances to run (embedded server only)"`
-	StreamDeciders       int    `default:"1" help:"decider instances during the stream scenario (embedded server only)"`
+	StreamDeciders       int    `default:"1" help:"decider instances during the stream and glass scenarios (embedded server only)"`
+	GlassRates           string `name:"glass-rates" placeholder:"N,..." help:"deltas per second (all agents together) the glass scenario runs at, one run each, comma-separated (default 10000, 1000 with --quick)"`
 	RSS                  string `name:"rss" placeholder:"NAME=PID,..." help:"with --nats-url: report the resident memory of these local processes after the run"`
 	Cluster              int    `placeholder:"N" help:"start N local nats-server processes as a cluster (R3, or R1 for N=1; sync always unless --cluster-sync) and every role as its own process, and measure that"`
 	Instances            string `placeholder:"ROLE=K,..." help:"with --cluster: processes per role (decider, projector, query, provider-ingest; 1 each unless named; projector=0 measures commands without the read model)"`
@@ -65,7 +73,7 @@ type benchCmd struct {
 
 // everyScenario is the --scenarios default: with --cluster it stands for
 // the scenarios a cluster runs.
-const everyScenario = "raw,commands,stream,rebuild,memory"
+const everyScenario = "raw,commands,stream,glass,rebuild,memory"
 
 func (c *benchCmd) Run(ctx context.Context, env *environment) error {
 	return runBench(ctx, env, c)
@@ -91,18 +99,25 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 		}
 		sizes.clients = clients
 	}
+	if c.GlassRates != "" {
+		rates, err := parseGlassRates(c.GlassRates)
+		if err != nil {
+			return err
+		}
+		sizes.glassRates = rates
+	}
 	if c.Cluster != 0 || c.Instances != "" || c.Profile != "" || c.ClusterSync != "always" {
 		if err := c.checkCluster(); err != nil {
 			return err
 		}
 		if *only == everyScenario {
-			*only = "raw,commands,stream"
+			*only = "raw,commands,stream,glass"
 		}
 	}
 	run := map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "raw", "commands", "stream", "rebuild", "memory":
+		case "raw", "commands", "stream", "glass", "rebuild", "memory":
 			run[s] = true
 		default:
 			return usagef("unknown scenario %q", s)
@@ -110,9 +125,9 @@ func runBench(ctx context.Context, env *environment, c *benchCmd) error {
 	}
 	switch {
 	case c.Cluster != 0 && run["rebuild"]:
-		return usagef("--cluster runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
+		return usagef("--cluster runs raw, commands, stream, glass and memory (a rebuild needs the projector in this process)")
 	case *external != "" && run["rebuild"]:
-		return usagef("--nats-url runs raw, commands, stream and memory (a rebuild needs the projector in this process)")
+		return usagef("--nats-url runs raw, commands, stream, glass and memory (a rebuild needs the projector in this process)")
 	}
 	pids, err := parsePids(*rssOf)
 	if err != nil {
@@ -268,7 +283,8 @@ type benchStack struct {
 	// partitions and projectors lay out the transcript and run that many
 	// projector instances (embedded server only).
 	partitions, projectors int
-	// streamDeciders is how many decider instances serve the stream scenario.
+	// streamDeciders is how many decider instances serve the stream and
+	// glass scenarios.
 	streamDeciders int
 	pids           map[string]int // external processes whose memory is reported
 	// cluster, when set, is the topology the bench started as processes:
@@ -455,6 +471,11 @@ func (b *benchStack) scenarios(ctx context.Context, run map[string]bool, sizes b
 			if err != nil {
 				return fmt.Errorf("stream: %w", err)
 			}
+		}
+	}
+	if run["glass"] {
+		if err := b.glass(ctx, sizes, like, r); err != nil {
+			return err
 		}
 	}
 	if run["rebuild"] {

@@ -20,12 +20,13 @@ import (
 
 // TestBenchCluster: `peon bench --cluster 3 --quick` starts three
 // nats-server processes and every role as its own process, measures the raw
-// baselines and commands on that cluster, gives each command figure its
-// ratio to the raw figure of the same run and each role's CPU per command,
-// and leaves no process and no directory behind. (About 20 s.)
+// baselines, commands and time to glass on that cluster, gives each
+// command and glass figure its ratio to the raw figure of the same run and
+// each role's CPU per command and per delta, and leaves no process and no
+// directory behind. (About 30 s.)
 func TestBenchCluster(t *testing.T) {
 	tmp := t.TempDir()
-	got := binary(t, invocation{args: []string{"bench", "--cluster", "3", "--quick", "--scenarios", "raw,commands", "--json"},
+	got := binary(t, invocation{args: []string{"bench", "--cluster", "3", "--quick", "--scenarios", "raw,commands,glass", "--glass-rates", "200", "--json"},
 		env: map[string]string{"TMPDIR": tmp}, within: 4 * time.Minute})
 	if got.code != 0 {
 		t.Fatalf("bench failed: %s", got)
@@ -70,6 +71,15 @@ func TestBenchCluster(t *testing.T) {
 		if f := figure("commands.c16_i1.cpu." + role); f.Unit != "CPU µs/command" {
 			t.Errorf("cpu figure unit %q", f.Unit)
 		}
+	}
+	if sent, seen := figure("glass.r200.sent").Value, figure("glass.r200.visible").Value; seen != sent {
+		t.Errorf("glass: %v deltas sent, %v visible", sent, seen)
+	}
+	if f := figure("glass.r200.p99"); f.Baseline != "raw.glass.r200.p99" || f.Met == nil {
+		t.Errorf("glass.r200.p99: baseline %q, met %v", f.Baseline, f.Met)
+	}
+	if f := figure("glass.r200.cpu.total"); f.Unit != "CPU µs/delta" {
+		t.Errorf("glass cpu figure unit %q", f.Unit)
 	}
 	roles := map[string]int{}
 	for _, p := range r.Processes {

@@ -23,8 +23,11 @@ type Figure struct {
 	// not used; Ratio is always Value divided by the baseline's value).
 	Baseline string  `json:"baseline,omitempty"`
 	Ratio    float64 `json:"ratio,omitempty"`
-	Target   string  `json:"target,omitempty"`
-	Met      *bool   `json:"met,omitempty"`
+	// Target, when set, is what the figure should be: a ratio to its
+	// baseline (Compare) or a value of its own (AtMost); Met says whether
+	// it is.
+	Target string `json:"target,omitempty"`
+	Met    *bool  `json:"met,omitempty"`
 }
 
 // Report is a bench run.
@@ -95,6 +98,18 @@ func (r *Report) Relate(name, baseline string) {
 	for i := range r.Figures {
 		if f := &r.Figures[i]; f.Name == name {
 			f.Baseline, f.Ratio = baseline, f.Value/b.Value
+		}
+	}
+}
+
+// AtMost checks an absolute target: f's value at most limit, in f's unit.
+// A ratio to a baseline, if set, stays.
+func (r *Report) AtMost(name string, limit float64) {
+	for i := range r.Figures {
+		if f := &r.Figures[i]; f.Name == name {
+			met := f.Value <= limit
+			f.Target = fmt.Sprintf("≤ %g %s", limit, f.Unit)
+			f.Met = &met
 		}
 	}
 }

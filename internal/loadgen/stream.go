@@ -25,39 +25,11 @@ func Stream(ctx context.Context, nc *nats.Conn, threads, deltas int, r *Report) 
 	if err != nil {
 		return err
 	}
-	c := client.New(nc, domain.MessagePack)
-	p, err := c.Send(ctx, domain.CreateProject{Name: "bench", Path: fmt.Sprintf("/bench/stream/%d", time.Now().UnixNano())})
+	turns, refusals, err := startTurns(ctx, client.New(nc, domain.MessagePack), "stream", threads)
 	if err != nil {
 		return err
 	}
-	type turn struct{ thread, turn string }
-	turns := make([]turn, threads)
-	refusals := 0
-	for i := range turns {
-		th, refused, err := createThread(ctx, c, p.ProjectID)
-		refusals += refused
-		if err != nil {
-			return err
-		}
-		tu, err := c.Send(ctx, domain.StartTurn{ThreadID: th.ThreadID, Text: "stream"})
-		if err != nil {
-			return err
-		}
-		turns[i] = turn{th.ThreadID, tu.TurnID}
-	}
-	publish := func(t turn, id string, e domain.ProviderEvent) error {
-		body, err := domain.Marshal(domain.MessagePack, contract.ProviderMessage{TurnID: t.turn, ProviderEventID: id,
-			Event: domain.ProviderEventEnvelope{ProviderEvent: e}})
-		if err != nil {
-			return err
-		}
-		m := &nats.Msg{Subject: contract.ProviderSubject(t.thread), Data: body, Header: nats.Header{}}
-		m.Header.Set(contract.HeaderMsgID, t.thread+":"+id)
-		return inWindow(ctx, js, func() error {
-			_, err := js.PublishMsgAsync(m)
-			return err
-		})
-	}
+	publish := func(t agentTurn, id string, e domain.ProviderEvent) error { return publishProvider(ctx, js, t, id, e) }
 	// Warm up: one delta per turn, ingested before the clock starts, so the
 	// figure is the steady state of a running ingest (a freshly pinned
 	// instance first holds its input for one ack wait).

@@ -13,6 +13,12 @@ import (
 // staleRetries bounds how often createThread asks again.
 const staleRetries = 100
 
+// externalProvider is the provider of every thread the bench creates: the
+// one every host has that runs nothing (services/host.External), so in a
+// deployment with hosts none starts an agent for a bench turn and ends it
+// under the load generator, which is that thread's outside adapter.
+const externalProvider = "external"
+
 // createThread creates a thread in a project the bench has just created.
 // On a replicated event stream the decider reads the project with direct
 // gets, which any replica may answer; it confirms a refusal against the
@@ -22,7 +28,7 @@ const staleRetries = 100
 // scenario reports as <name>.stale_project_refusals: shown, not hidden.
 func createThread(ctx context.Context, c *client.Client, projectID string) (contract.CommandReply, int, error) {
 	for refused := 0; ; refused++ {
-		th, err := c.Send(ctx, domain.CreateThread{ProjectID: projectID})
+		th, err := c.Send(ctx, domain.CreateThread{ProjectID: projectID, Provider: externalProvider})
 		if err == nil || !errors.Is(err, domain.ErrProjectNotFound) || refused == staleRetries {
 			return th, refused, err
 		}
