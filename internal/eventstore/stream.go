@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 )
 
@@ -65,7 +66,11 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, c StreamConfig) (
 // CheckStream verifies that the event stream exists with the settings the
 // store relies on. Services that may not create streams call it at start.
 func CheckStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	s, err := js.Stream(ctx, contract.EventStream)
+	var s jetstream.Stream
+	err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		s, err = js.Stream(ctx, contract.EventStream)
+		return err
+	})
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil, fmt.Errorf("stream %s does not exist (run `peon setup`): %w", contract.EventStream, err)

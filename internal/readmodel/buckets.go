@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 )
 
@@ -58,11 +59,17 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream, b Buckets, c Buc
 }
 
 // OpenBuckets opens existing buckets; a missing one is reported by name.
+// A lookup that fails for another reason (a cluster still electing the
+// bucket's leader answers late) is tried again for a while.
 func OpenBuckets(ctx context.Context, js jetstream.JetStream, names ...string) (map[string]jetstream.KeyValue, error) {
 	out := map[string]jetstream.KeyValue{}
 	var errs []error
 	for _, name := range names {
-		kv, err := js.KeyValue(ctx, name)
+		var kv jetstream.KeyValue
+		err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+			kv, err = js.KeyValue(ctx, name)
+			return err
+		})
 		if err != nil {
 			errs = append(errs, fmt.Errorf("bucket %s: %w (run `peon setup`)", name, err))
 			continue

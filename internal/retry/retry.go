@@ -6,9 +6,11 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/ctxsleep"
 )
 
@@ -41,4 +43,41 @@ func (p Policy) Delay(n int) time.Duration {
 // Wait pauses before retry n, or returns ctx's error as soon as ctx is done.
 func (p Policy) Wait(ctx context.Context, n int) error {
 	return ctxsleep.Sleep(ctx, p.Delay(n))
+}
+
+// Until runs op until it succeeds, returns an error final says no retry
+// mends, or patience has passed since the first call, pausing per p
+// between calls; ctx being done ends it at once. It returns op's last
+// error. It is for what a service does once when it starts (finding its
+// stream, buckets and consumers), where a cluster still electing leaders
+// answers late or not at all for a few seconds.
+func (p Policy) Until(ctx context.Context, patience time.Duration, final func(error) bool, op func() error) error {
+	deadline := time.Now().Add(patience)
+	for n := 1; ; n++ {
+		err := op()
+		if err == nil || final(err) || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+		if werr := p.Wait(ctx, n); werr != nil {
+			return err
+		}
+	}
+}
+
+// Startup is the pause between a starting service's lookups, and
+// StartupPatience how long it keeps looking: a stream's leader election in
+// a cluster that is starting or under load takes seconds.
+var Startup = Policy{First: 100 * time.Millisecond, Max: 2 * time.Second}
+
+// StartupPatience bounds a starting service's lookups of one thing.
+const StartupPatience = 60 * time.Second
+
+// Missing reports whether a lookup failed because what it looked for does
+// not exist (a stream, bucket or consumer not made, a bad name): final, as
+// no retry creates it.
+func Missing(err error) bool {
+	return errors.Is(err, jetstream.ErrStreamNotFound) || errors.Is(err, jetstream.ErrBucketNotFound) ||
+		errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrInvalidBucketName) ||
+		errors.Is(err, jetstream.ErrInvalidStreamName) || errors.Is(err, jetstream.ErrInvalidConsumerName) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, jetstream.ErrJetStreamNotEnabledForAccount)
 }

@@ -48,3 +48,30 @@ func TestWaitStopsWithTheContext(t *testing.T) {
 		t.Fatalf("Wait on a done context: %v", err)
 	}
 }
+
+// TestUntilRetriesTransientFailuresOnly: a transient failure is retried
+// until it succeeds, a final one is returned at once, and patience bounds
+// the retries of one that never mends.
+func TestUntilRetriesTransientFailuresOnly(t *testing.T) {
+	p := retry.Policy{First: time.Millisecond, Max: time.Millisecond}
+	transient, final := errors.New("transient"), errors.New("final")
+	isFinal := func(err error) bool { return errors.Is(err, final) }
+	calls := 0
+	err := p.Until(context.Background(), time.Minute, isFinal, func() error {
+		if calls++; calls < 3 {
+			return transient
+		}
+		return nil
+	})
+	if err != nil || calls != 3 {
+		t.Fatalf("err %v after %d calls, want success after 3", err, calls)
+	}
+	calls = 0
+	if err := p.Until(context.Background(), time.Minute, isFinal, func() error { calls++; return final }); !errors.Is(err, final) || calls != 1 {
+		t.Fatalf("a final error: %v after %d calls, want it after 1", err, calls)
+	}
+	calls = 0
+	if err := p.Until(context.Background(), 20*time.Millisecond, isFinal, func() error { calls++; return transient }); !errors.Is(err, transient) || calls < 2 {
+		t.Fatalf("patience: %v after %d calls, want the transient error after several", err, calls)
+	}
+}

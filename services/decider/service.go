@@ -17,6 +17,7 @@ import (
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/lru"
 	"github.com/peonhq/peon/internal/microreply"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -221,7 +222,11 @@ func (s *Service) commandIDBucket(ctx context.Context) (jetstream.KeyValue, erro
 		return s.commandIDs, nil
 	}
 	s.kvRequests.Add(1)
-	kv, err := s.js.KeyValue(ctx, contract.BucketCommandIDs)
+	var kv jetstream.KeyValue
+	err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		kv, err = s.js.KeyValue(ctx, contract.BucketCommandIDs)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("bucket %s: %w (run `peon setup`)", contract.BucketCommandIDs, err)
 	}

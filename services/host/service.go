@@ -19,6 +19,7 @@ import (
 	"github.com/peonhq/peon/internal/agent"
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/provision"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -114,7 +115,11 @@ type loop struct {
 // agents, publishes how their turns ended (bounded by StopGrace),
 // releases the lease and returns.
 func (s *Service) Run(ctx context.Context) error {
-	kv, err := s.js.KeyValue(ctx, provision.BucketHosts)
+	var kv jetstream.KeyValue
+	err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		kv, err = s.js.KeyValue(ctx, provision.BucketHosts)
+		return err
+	})
 	if ctx.Err() != nil {
 		return nil
 	}

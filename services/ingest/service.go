@@ -100,14 +100,21 @@ func (it item) terminal() bool {
 // worker it starts is waited for (as are the settle gate's goroutines); in flight are at most
 // Workers commands and pullSize events per worker.
 func (s *Service) Run(ctx context.Context) error {
-	cons, err := s.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
+	var cons jetstream.Consumer
+	err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		cons, err = s.js.Consumer(ctx, contract.ProviderStream, provision.IngestConsumer)
+		return err
+	})
 	if ctx.Err() != nil {
 		return nil // stopped while starting
 	}
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w (run `peon setup`)", provision.IngestConsumer, err)
 	}
-	if s.rejections, err = s.js.KeyValue(ctx, contract.BucketIngestRejections); err != nil {
+	if err = retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		s.rejections, err = s.js.KeyValue(ctx, contract.BucketIngestRejections)
+		return err
+	}); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 	"github.com/peonhq/peon/internal/lifecycle"
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/internal/statsendpoint"
 	"github.com/peonhq/peon/pkg/contract"
 )
@@ -155,7 +156,11 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	}
 	consumers := map[string]jetstream.Consumer{}
 	for _, p := range layout {
-		cons, err := s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(version))
+		var cons jetstream.Consumer
+		err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+			cons, err = s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(version))
+			return err
+		})
 		if ctx.Err() != nil {
 			return nil
 		}
