@@ -102,6 +102,12 @@ func Glass(ctx context.Context, nc *nats.Conn, g GlassLoad, r *Report) error {
 		return fmt.Errorf("watch %s: %w", kv.Bucket(), err)
 	}
 	defer func() { _ = w.Stop() }()
+	app := tr.sibling()
+	stopAppends, err := followAppends(ctx, js, app)
+	if err != nil {
+		return fmt.Errorf("follow %s: %w", contract.EventStream, err)
+	}
+	defer stopAppends()
 	read := make(chan error, 1)
 	go func() { read <- tr.read(w) }()
 
@@ -135,6 +141,12 @@ func Glass(ctx context.Context, nc *nats.Conn, g GlassLoad, r *Report) error {
 	r.Add(Figure{Name: name + ".sent", Value: float64(tr.total), Unit: "deltas"})
 	r.Add(Figure{Name: name + ".visible", Value: float64(tr.visible), Unit: "deltas"})
 	addLatencies(r, name, tr.lat)
+	stopAppends()
+	// Deltas seen in the stream, in the order it holds them: usually all,
+	// the rest arriving between the last visible one and the stop.
+	if len(app.lat) > 0 {
+		addLatencies(r, name+".appended", app.lat)
+	}
 	addRefusals(r, name, refusals)
 	return glassEndTurns(ctx, js, turns)
 }
