@@ -588,6 +588,17 @@ func compare(r *loadgen.Report, sizes benchSizes, replicated bool) {
 				}
 			}
 		}
+		// Throughput at 64 clients beside the command pattern's own ceiling
+		// (64 requests in flight, each answered after a synchronous publish).
+		if top == loadgen.RequestsInFlight {
+			for _, scenario := range []string{"commands", "deltas"} {
+				name := fmt.Sprintf("%s.c%d_i%d.events", scenario, top, i)
+				if f, ok := r.Get(name); ok {
+					r.Add(loadgen.Figure{Name: name + "_vs_request_publish_reply", Value: f.Value, Unit: f.Unit})
+					r.Relate(name+"_vs_request_publish_reply", fmt.Sprintf("raw.request_publish_reply.c%d", top))
+				}
+			}
+		}
 		// The same p50s beside the floor of a command (a request answered
 		// after one synchronous publish): what the decider adds to it.
 		for _, scenario := range []string{"commands", "deltas"} {

@@ -54,7 +54,7 @@ func Raw(ctx context.Context, js jetstream.JetStream, responder *nats.Conn, like
 	if responder == nil {
 		responder = js.Conn()
 	}
-	lat, took, err := requestPublishReply(ctx, js.Conn(), responder, nSync, data)
+	lat, took, err := requestPublishReply(ctx, js.Conn(), responder, nSync, 1, data)
 	if err != nil {
 		return err
 	}
@@ -89,8 +89,21 @@ func Raw(ctx context.Context, js jetstream.JetStream, responder *nats.Conn, like
 		return err
 	}
 	r.Add(Figure{Name: "raw.pipeline", Value: float64(n) / time.Since(start).Seconds(), Unit: "msgs/s"})
+
+	// The command pattern's ceiling: as many requests in flight as the
+	// command scenario's largest client count, each a synchronous publish
+	// before its reply. Last, so no read above counts its messages.
+	_, took, err = requestPublishReply(ctx, js.Conn(), responder, 4*nSync, RequestsInFlight, data)
+	if err != nil {
+		return err
+	}
+	r.Add(Figure{Name: fmt.Sprintf("raw.request_publish_reply.c%d", RequestsInFlight), Value: float64(4*nSync) / took.Seconds(), Unit: "requests/s"})
 	return nil
 }
+
+// RequestsInFlight is how many requests the concurrent request→publish→
+// reply baseline keeps in flight: the command scenario's 64 clients.
+const RequestsInFlight = 64
 
 func asyncPublish(ctx context.Context, js jetstream.JetStream, n int, data []byte) (float64, error) {
 	start := time.Now()

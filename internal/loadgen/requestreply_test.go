@@ -23,7 +23,7 @@ func TestRequestPublishReply(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n, size = 50, 256
-	lat, took, err := requestPublishReply(ctx, client, responder, n, make([]byte, size))
+	lat, took, err := requestPublishReply(ctx, client, responder, n, 1, make([]byte, size))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,5 +84,31 @@ func TestRelate(t *testing.T) {
 	f, _ := r.Get("x")
 	if f.Baseline != "floor" || f.Ratio != 2.5 || f.Target != "" || f.Met != nil {
 		t.Errorf("related figure %+v, want baseline floor, ratio 2.5, no target", f)
+	}
+}
+
+// TestRequestPublishReplyInFlight: with several requests in flight every
+// one of n is answered once and stored once.
+func TestRequestPublishReplyInFlight(t *testing.T) {
+	srv := natstest.Server(t)
+	client, js := natstest.Connect(t, srv)
+	responder, _ := natstest.Connect(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	stream, err := rawScratch(ctx, js, jetstream.StreamConfig{Storage: jetstream.FileStorage, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	lat, _, err := requestPublishReply(ctx, client, responder, n, 16, make([]byte, 64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lat) != n || info.State.Msgs != n+1 {
+		t.Fatalf("%d trips answered, %d messages stored, want %d and %d", len(lat), info.State.Msgs, n, n+1)
 	}
 }
