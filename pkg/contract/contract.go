@@ -147,7 +147,8 @@ const (
 // service that serves no requests of its own (the projector, ingest):
 // micro reports an instance's stats per endpoint, so such an instance
 // registers this one endpoint to have its counters in `nats micro stats`;
-// a request on it is answered with the same counters, as JSON.
+// a request on it is answered with the same counters, as JSON (the
+// deploy's permissions let the admin user ask).
 func StatsSubject(service, instanceID string) string {
 	return "peon.stats." + service + "." + instanceID
 }

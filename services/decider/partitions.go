@@ -64,12 +64,14 @@ func (p *partitions) set(owned []int) error {
 		}
 		p.subs[k] = sub
 	}
+	var lost []*nats.Subscription
 	for k, sub := range p.subs {
 		if !keep[k] {
-			drain(sub)
+			lost = append(lost, sub)
 			delete(p.subs, k)
 		}
 	}
+	drainAll(lost)
 	return p.nc.Flush()
 }
 
@@ -78,27 +80,36 @@ func (p *partitions) owned() int { return len(p.subs) }
 
 // stopAll drains every partition: what was received is still handled.
 func (p *partitions) stopAll() {
+	var all []*nats.Subscription
 	for k, sub := range p.subs {
-		drain(sub)
+		all = append(all, sub)
 		delete(p.subs, k)
 	}
+	drainAll(all)
 }
 
-// drainWait bounds how long a drained subscription may take to hand over
-// the messages it holds.
+// drainWait bounds how long drained subscriptions may take, together, to
+// hand over the messages they hold.
 const drainWait = 2 * time.Second
 
-// drain stops a subscription after the messages it holds are handed to
-// its handler (which starts their work), waiting for that at most
-// drainWait.
-func drain(sub *nats.Subscription) {
-	if sub.Drain() != nil {
-		_ = sub.Unsubscribe()
-		return
+// drainAll stops subscriptions after the messages they hold are handed to
+// their handler (which starts their work), all at once, waiting for that
+// at most drainWait in all; what is still held then is dropped (its
+// senders time out, and nothing of it was decided).
+func drainAll(subs []*nats.Subscription) {
+	for _, sub := range subs {
+		if sub.Drain() != nil {
+			_ = sub.Unsubscribe()
+		}
 	}
 	deadline := time.Now().Add(drainWait)
-	for sub.IsValid() && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
+	for _, sub := range subs {
+		for sub.IsValid() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if sub.IsValid() {
+			_ = sub.Unsubscribe()
+		}
 	}
 }
 

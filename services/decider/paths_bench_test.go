@@ -2,6 +2,7 @@ package decider_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 
@@ -69,7 +70,11 @@ func BenchmarkCommandPaths(b *testing.B) {
 			for n := range b.N {
 				t := threads[n%len(threads)]
 				_, err := h.instances[p.on(n)].Execute(ctx, p.cmd(t[0], t[1], n))
-				if err != nil && p.name != "rejected" {
+				var de *domain.DeciderError
+				switch {
+				case p.name == "rejected" && (!errors.As(err, &de) || de.Code != domain.CodePendingActionNotFound):
+					b.Fatalf("want pending_action_not_found, got %v", err)
+				case p.name != "rejected" && err != nil:
 					b.Fatal(err)
 				}
 			}

@@ -2,6 +2,7 @@ package decider_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,6 +126,30 @@ func TestUnservedPartitionFallsBackToThePlainSubject(t *testing.T) {
 	}
 }
 
+// TestClientSendsToThePartitionFirst: with a responder on the routed
+// subjects only, a command is answered there: the client routes before it
+// falls back.
+func TestClientSendsToThePartitionFirst(t *testing.T) {
+	h := start(t, 0, decider.Config{}, eventstore.DefaultStreamConfig())
+	var subject atomic.Value
+	sub, err := h.nc.Subscribe(contract.CommandPrefix+"."+contract.CommandPartitionToken+".*.turn.start", func(m *nats.Msg) {
+		subject.Store(m.Subject)
+		body, _ := domain.Marshal(domain.JSON, contract.CommandReply{TurnID: "tu2"})
+		_ = m.RespondMsg(&nats.Msg{Data: body, Header: nats.Header{contract.HeaderContentType: []string{domain.JSON.ContentType()}}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	r, err := h.client(domain.JSON).Send(context.Background(), domain.StartTurn{ThreadID: "t1", Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := contract.RoutedCommandSubject("turn.start", "t1"); r.TurnID != "tu2" || subject.Load() != want {
+		t.Fatalf("reply %+v on %v, want tu2 on %s", r, subject.Load(), want)
+	}
+}
+
 // TestUnknownRoutedSubjectIsRefused: a request on a partition's subject
 // that names no command gets bad_request, and changes nothing.
 func TestUnknownRoutedSubjectIsRefused(t *testing.T) {
@@ -139,40 +164,77 @@ func TestUnknownRoutedSubjectIsRefused(t *testing.T) {
 
 // TestCommandsSurviveInstancesComingAndGoing: while commands stream onto
 // a few threads, instances start and stop (partitions move, are served
-// twice or not at all for a moment); every command is answered, and the
-// stream holds each delta once, in order.
+// twice or not at all for a moment); every command is answered, the
+// instances that came and went decided some of them, and the stream holds
+// each delta once (counted by its provider event id, which the fold alone
+// would also deduplicate), in order.
 func TestCommandsSurviveInstancesComingAndGoing(t *testing.T) {
 	cfg := decider.Config{RebalanceEvery: 30 * time.Millisecond}
 	h := start(t, 1, cfg, eventstore.DefaultStreamConfig())
 	ctx := context.Background()
 	c := h.client(domain.MessagePack)
-	const threads, deltas = 6, 60
+	const threads = 6
 	turns := startedTurns(t, c, threads)
 	churn := make(chan struct{})
+	var churned atomic.Int64
 	go func() {
 		defer close(churn)
 		for i := 1; i <= 3; i++ {
-			stop := h.startStoppable(t, cfg, i)
-			time.Sleep(60 * time.Millisecond)
+			svc, stop := h.startStoppable(t, cfg, i)
+			time.Sleep(400 * time.Millisecond) // past its first probe: it takes a share
+			churned.Add(svc.Stats().Commands)
 			stop()
 		}
 	}()
+	sent := make([]int, threads)
 	parallel(threads, func(i int) {
-		for d := range deltas {
-			_, err := c.Send(ctx, domain.IngestProviderEvent{ThreadID: turns[i][0], TurnID: turns[i][1], ProviderEventID: fmt.Sprint("d", d),
-				Event: &domain.ProviderEventEnvelope{ProviderEvent: domain.TextDelta{MessageID: "m", Delta: fmt.Sprintf("%03d", d)}}})
+		for d := 0; ; d++ {
+			select {
+			case <-churn:
+				sent[i] = d
+				return
+			default:
+			}
+			cmd := domain.IngestProviderEvent{ThreadID: turns[i][0], TurnID: turns[i][1], ProviderEventID: fmt.Sprint("d", d),
+				Event: &domain.ProviderEventEnvelope{ProviderEvent: domain.TextDelta{MessageID: "m", Delta: fmt.Sprintf("%05d", d)}}}
+			_, err := c.Send(ctx, cmd)
+			// A command that reached an instance as it stopped is
+			// refused as unavailable: sent again, as a client does (the
+			// same provider event, so at most one is stored).
+			for try := 0; err != nil && transient(err) && try < 10; try++ {
+				_, err = c.Send(ctx, cmd)
+			}
 			if err != nil {
 				t.Error(err)
+				sent[i] = d
 				return
 			}
 		}
 	})
-	<-churn
+	if churned.Load() == 0 {
+		t.Error("the instances that came and went decided no command")
+	}
+	ids := map[string]int{}
+	for _, r := range h.history(t) {
+		switch e := r.Event.(type) {
+		case domain.MessageAppended:
+			for _, id := range e.ProviderEventIDs {
+				ids[e.ThreadID+"/"+id]++
+			}
+		case domain.MessageChunkReceived:
+			for _, id := range e.ProviderEventIDs {
+				ids[e.ThreadID+"/"+id]++
+			}
+		}
+	}
 	m := h.model(t)
-	for _, tu := range turns {
+	for i, tu := range turns {
 		var want string
-		for d := range deltas {
-			want += fmt.Sprintf("%03d", d)
+		for d := range sent[i] {
+			want += fmt.Sprintf("%05d", d)
+			if n := ids[tu[0]+"/"+fmt.Sprint("d", d)]; n != 1 {
+				t.Errorf("thread %s: delta d%d stored %d times", tu[0], d, n)
+			}
 		}
 		msgs := m.Threads[tu[0]].Messages
 		if len(msgs) != 2 || msgs[1].Text() != want {
@@ -183,20 +245,19 @@ func TestCommandsSurviveInstancesComingAndGoing(t *testing.T) {
 
 // startStoppable starts one more instance, outside h.instances, and
 // returns what stops it (and waits for it to have stopped).
-func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (stop func()) {
+func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (svc *decider.Service, stop func()) {
 	t.Helper()
 	inc, _ := natstest.Connect(t, h.srv)
 	cfg.Instance = fmt.Sprintf("churn%d", i)
 	svc, err := decider.New(inc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
-		t.Error(err)
-		return func() {}
+		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
 	<-svc.Ready()
-	return func() {
+	return svc, func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("decider %s: %v", cfg.Instance, err)
@@ -217,4 +278,10 @@ func startedTurns(t testing.TB, c *client.Client, n int) [][2]string {
 		turns[i] = [2]string{th.ThreadID, tu.TurnID}
 	}
 	return turns
+}
+
+// transient reports whether a failed command may succeed when sent again.
+func transient(err error) bool {
+	var ce *client.Error
+	return errors.As(err, &ce) && ce.Transient()
 }

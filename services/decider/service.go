@@ -38,9 +38,13 @@ type Service struct {
 	replies   *microreply.Replier
 	cache     *lru.Cache[*aggregate]
 	locks     *keyLocks
-	// work bounds the commands in flight; inflight lets shutdown wait for them.
+	// work bounds the commands in flight; inflight lets shutdown wait for
+	// them. Once closed (under closing) no new command starts, so no
+	// inflight.Add can follow the shutdown's Wait.
 	work     chan struct{}
 	inflight sync.WaitGroup
+	closing  sync.RWMutex
+	closed   bool
 
 	loads, conflicts atomic.Int64
 	// routed counts the commands received on a partition's subject;
@@ -170,6 +174,9 @@ func (s *Service) Run(ctx context.Context) error {
 	<-following
 	parts.stopAll()  // what the partitions received is still handled
 	err = svc.Stop() // drains the endpoint subscriptions: no new requests
+	s.closing.Lock()
+	s.closed = true // a request still handed over now is refused, not started
+	s.closing.Unlock()
 	s.inflight.Wait()
 	s.log.Info("decider stopped", "instance", s.cfg.Instance)
 	return err
@@ -187,8 +194,15 @@ func (s *Service) handler(ctx context.Context, commandType string) micro.Handler
 // goroutine answers through the Replier, never through the request
 // itself: micro reads a request's state once its handler returns.
 func (s *Service) dispatch(ctx context.Context, commandType string, req microreply.Request, header nats.Header, data []byte) {
-	s.work <- struct{}{}
+	s.closing.RLock()
+	if s.closed {
+		s.closing.RUnlock()
+		s.replies.Respond(req, domain.RequestEncoding(header.Get(contract.HeaderContentType), data), nil, errStopping)
+		return
+	}
 	s.inflight.Add(1)
+	s.closing.RUnlock()
+	s.work <- struct{}{}
 	go func() {
 		defer func() { <-s.work; s.inflight.Done() }()
 		// In-flight work finishes even when ctx is cancelled for shutdown.
@@ -213,6 +227,10 @@ func (s *Service) dispatch(ctx context.Context, commandType string, req microrep
 		s.replies.Respond(req, enc, reply, err)
 	}()
 }
+
+// errStopping answers a command that arrives while the instance stops:
+// unavailable, so its sender sends it again (another instance decides it).
+var errStopping = domain.Errorf(contract.CodeUnavailable, "this decider instance is stopping; send the command again")
 
 // commandIDBucket returns BucketCommandIDs, looking it up once.
 func (s *Service) commandIDBucket(ctx context.Context) (jetstream.KeyValue, error) {
