@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/natstest"
 )
@@ -13,15 +14,7 @@ import (
 // request answered only after its body is stored in the scratch stream,
 // by a responder on a connection of its own.
 func TestRequestPublishReply(t *testing.T) {
-	srv := natstest.Server(t)
-	client, js := natstest.Connect(t, srv)
-	responder, _ := natstest.Connect(t, srv)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := rawScratch(ctx, js, jetstream.StreamConfig{Storage: jetstream.FileStorage, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, client, responder, stream := requestPair(t)
 	const n, size = 50, 256
 	lat, took, err := requestPublishReply(ctx, client, responder, n, 1, make([]byte, size))
 	if err != nil {
@@ -90,15 +83,7 @@ func TestRelate(t *testing.T) {
 // TestRequestPublishReplyInFlight: with several requests in flight every
 // one of n is answered once and stored once.
 func TestRequestPublishReplyInFlight(t *testing.T) {
-	srv := natstest.Server(t)
-	client, js := natstest.Connect(t, srv)
-	responder, _ := natstest.Connect(t, srv)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := rawScratch(ctx, js, jetstream.StreamConfig{Storage: jetstream.FileStorage, Replicas: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, client, responder, stream := requestPair(t)
 	const n = 300
 	lat, _, err := requestPublishReply(ctx, client, responder, n, 16, make([]byte, 64))
 	if err != nil {
@@ -111,4 +96,20 @@ func TestRequestPublishReplyInFlight(t *testing.T) {
 	if len(lat) != n || info.State.Msgs != n+1 {
 		t.Fatalf("%d trips answered, %d messages stored, want %d and %d", len(lat), info.State.Msgs, n, n+1)
 	}
+}
+
+// requestPair is a server with a scratch stream, a client connection and
+// a responder connection of its own.
+func requestPair(t *testing.T) (context.Context, *nats.Conn, *nats.Conn, jetstream.Stream) {
+	t.Helper()
+	srv := natstest.Server(t)
+	client, js := natstest.Connect(t, srv)
+	responder, _ := natstest.Connect(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	stream, err := rawScratch(ctx, js, jetstream.StreamConfig{Storage: jetstream.FileStorage, Replicas: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ctx, client, responder, stream
 }

@@ -7,6 +7,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
@@ -55,8 +56,11 @@ func (p Policy) Until(ctx context.Context, patience time.Duration, final func(er
 	deadline := time.Now().Add(patience)
 	for n := 1; ; n++ {
 		err := op()
-		if err == nil || final(err) || ctx.Err() != nil || time.Now().After(deadline) {
+		if err == nil || final(err) || ctx.Err() != nil {
 			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%w (still failing after %s of retries; a timeout may also mean the user is not allowed to ask)", err, patience)
 		}
 		if werr := p.Wait(ctx, n); werr != nil {
 			return err
@@ -69,8 +73,11 @@ func (p Policy) Until(ctx context.Context, patience time.Duration, final func(er
 // a cluster that is starting or under load takes seconds.
 var Startup = Policy{First: 100 * time.Millisecond, Max: 2 * time.Second}
 
-// StartupPatience bounds a starting service's lookups of one thing.
-const StartupPatience = 60 * time.Second
+// StartupPatience bounds a starting service's lookups of one thing: long
+// enough for a leader election under load, short enough that a lookup the
+// server never answers (a user not allowed to make it: a refused request
+// is not answered, so it times out) fails the service soon.
+const StartupPatience = 20 * time.Second
 
 // Missing reports whether a lookup failed because what it looked for does
 // not exist (a stream, bucket or consumer not made, a bad name): final, as

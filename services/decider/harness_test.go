@@ -54,8 +54,18 @@ func start(t testing.TB, n int, cfg decider.Config, stream eventstore.StreamConf
 
 func (h *harness) addInstance(t testing.TB, cfg decider.Config, i int) *decider.Service {
 	t.Helper()
+	svc, stop := h.runInstance(t, cfg, fmt.Sprintf("d%d", i))
+	t.Cleanup(stop)
+	h.instances = append(h.instances, svc)
+	return svc
+}
+
+// runInstance runs a decider instance on its own connection and returns
+// it and what stops it, waiting for Run to return (an error fails t).
+func (h *harness) runInstance(t testing.TB, cfg decider.Config, name string) (*decider.Service, func()) {
+	t.Helper()
 	inc, _ := natstest.Connect(t, h.srv)
-	cfg.Instance = fmt.Sprintf("d%d", i)
+	cfg.Instance = name
 	svc, err := decider.New(inc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -63,14 +73,12 @@ func (h *harness) addInstance(t testing.TB, cfg decider.Config, i int) *decider.
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() {
+	return svc, func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("decider %d: %v", i, err)
+			t.Errorf("decider %s: %v", name, err)
 		}
-	})
-	h.instances = append(h.instances, svc)
-	return svc
+	}
 }
 
 // waitServing waits until a command gets an answer from the service.

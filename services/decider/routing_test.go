@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/peonhq/peon/internal/eventstore"
-	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -108,15 +105,7 @@ func (h *harness) sum() decider.Stats {
 func TestUnservedPartitionFallsBackToThePlainSubject(t *testing.T) {
 	h := start(t, 0, decider.Config{}, eventstore.DefaultStreamConfig())
 	var got atomic.Int64
-	sub, err := h.nc.Subscribe(contract.CommandPrefix+".turn.start", func(m *nats.Msg) {
-		got.Add(1)
-		body, _ := domain.Marshal(domain.JSON, contract.CommandReply{TurnID: "tu1"})
-		_ = m.RespondMsg(&nats.Msg{Data: body, Header: nats.Header{contract.HeaderContentType: []string{domain.JSON.ContentType()}}})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
+	answer(t, h.nc, contract.CommandPrefix+".turn.start", "tu1", func(string) { got.Add(1) })
 	r, err := h.client(domain.JSON).Send(context.Background(), domain.StartTurn{ThreadID: "t1", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -132,15 +121,7 @@ func TestUnservedPartitionFallsBackToThePlainSubject(t *testing.T) {
 func TestClientSendsToThePartitionFirst(t *testing.T) {
 	h := start(t, 0, decider.Config{}, eventstore.DefaultStreamConfig())
 	var subject atomic.Value
-	sub, err := h.nc.Subscribe(contract.CommandPrefix+"."+contract.CommandPartitionToken+".*.turn.start", func(m *nats.Msg) {
-		subject.Store(m.Subject)
-		body, _ := domain.Marshal(domain.JSON, contract.CommandReply{TurnID: "tu2"})
-		_ = m.RespondMsg(&nats.Msg{Data: body, Header: nats.Header{contract.HeaderContentType: []string{domain.JSON.ContentType()}}})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Unsubscribe()
+	answer(t, h.nc, contract.CommandPrefix+"."+contract.CommandPartitionToken+".*.turn.start", "tu2", func(s string) { subject.Store(s) })
 	r, err := h.client(domain.JSON).Send(context.Background(), domain.StartTurn{ThreadID: "t1", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
@@ -244,24 +225,29 @@ func TestCommandsSurviveInstancesComingAndGoing(t *testing.T) {
 }
 
 // startStoppable starts one more instance, outside h.instances, and
-// returns what stops it (and waits for it to have stopped).
-func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (svc *decider.Service, stop func()) {
+// returns it and what stops it (and waits for it to have stopped).
+func (h *harness) startStoppable(t testing.TB, cfg decider.Config, i int) (*decider.Service, func()) {
 	t.Helper()
-	inc, _ := natstest.Connect(t, h.srv)
-	cfg.Instance = fmt.Sprintf("churn%d", i)
-	svc, err := decider.New(inc, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	svc, stop := h.runInstance(t, cfg, fmt.Sprintf("churn%d", i))
+	<-svc.Ready()
+	return svc, stop
+}
+
+// answer serves subject with a command reply carrying turnID, telling
+// saw the subject of each request: a stand-in decider.
+func answer(t testing.TB, nc *nats.Conn, subject, turnID string, saw func(subject string)) {
+	t.Helper()
+	sub, err := nc.Subscribe(subject, func(m *nats.Msg) {
+		saw(m.Subject)
+		body, _ := domain.Marshal(domain.JSON, contract.CommandReply{TurnID: turnID})
+		_ = m.RespondMsg(&nats.Msg{Data: body, Header: nats.Header{contract.HeaderContentType: []string{domain.JSON.ContentType()}}})
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	<-svc.Ready()
-	return svc, func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("decider %s: %v", cfg.Instance, err)
-		}
+	t.Cleanup(func() { _ = sub.Unsubscribe() })
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
 	}
 }
 
