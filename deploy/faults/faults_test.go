@@ -35,6 +35,7 @@ import (
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/provision"
 	"github.com/peonhq/peon/internal/readmodel"
+	"github.com/peonhq/peon/internal/retry"
 	"github.com/peonhq/peon/pkg/client"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
@@ -276,7 +277,13 @@ func (e *env) projectionsEqualReplay(last uint64) bool {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	layout, err := readmodel.DiscoverLayout(ctx, e.js, 1)
+	// Right after a fault the cluster may still answer "temporarily
+	// unavailable": looked up again, as a starting service does.
+	var layout []readmodel.Projection
+	err = retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
+		layout, err = readmodel.DiscoverLayout(ctx, e.js, 1)
+		return err
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
