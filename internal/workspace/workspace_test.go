@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/internal/workspace"
 	"github.com/peonhq/peon/pkg/domain"
 )
@@ -13,7 +14,7 @@ import (
 var ctx = context.Background()
 
 func TestOpenRefusesADirectoryOutsideARepository(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	_, err := workspace.Open(ctx, t.TempDir())
 	var ge *workspace.GitError
 	if !errors.As(err, &ge) || !strings.Contains(ge.Message, "not a git repository") {
@@ -26,9 +27,9 @@ func TestOpenRefusesADirectoryOutsideARepository(t *testing.T) {
 
 func TestSnapshotRecordsEveryKindOfChangeAndLeavesTheUserAlone(t *testing.T) {
 	dir, _ := newRepo(t)
-	write(t, dir, "big.txt", strings.Repeat("line of text that is long enough\n", 20))
-	gitIn(t, dir, "add", "big.txt")
-	gitIn(t, dir, "commit", "--quiet", "-m", "big")
+	gittest.Write(t, dir, "big.txt", strings.Repeat("line of text that is long enough\n", 20))
+	gittest.Run(t, dir, "add", "big.txt")
+	gittest.Run(t, dir, "commit", "--quiet", "-m", "big")
 	r := open(t, dir)
 	base, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/base", "")
 	if err != nil {
@@ -37,13 +38,13 @@ func TestSnapshotRecordsEveryKindOfChangeAndLeavesTheUserAlone(t *testing.T) {
 
 	// The turn: modify, delete, rename, add untracked, add binary, add
 	// ignored; and the user has a staged change of their own.
-	write(t, dir, "keep.txt", "one\nTWO\nthree\nfour\n") // +2 -1
-	write(t, dir, "README", "hello\nworld\nstaged\n")    // staged by the user: +1
-	gitIn(t, dir, "add", "README")
-	gitIn(t, dir, "mv", "big.txt", "big-moved.txt")                 // rename (the user's index too)
-	write(t, dir, "new/untracked.go", "package x\n\nfunc F() {}\n") // +3
-	write(t, dir, "image.bin", "\x00\x01\x02binary\x00")
-	write(t, dir, "debug.log", "ignored\n")
+	gittest.Write(t, dir, "keep.txt", "one\nTWO\nthree\nfour\n") // +2 -1
+	gittest.Write(t, dir, "README", "hello\nworld\nstaged\n")    // staged by the user: +1
+	gittest.Run(t, dir, "add", "README")
+	gittest.Run(t, dir, "mv", "big.txt", "big-moved.txt")                   // rename (the user's index too)
+	gittest.Write(t, dir, "new/untracked.go", "package x\n\nfunc F() {}\n") // +3
+	gittest.Write(t, dir, "image.bin", "\x00\x01\x02binary\x00")
+	gittest.Write(t, dir, "debug.log", "ignored\n")
 	before := stateOf(t, dir)
 
 	turn, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/t1", base)
@@ -53,10 +54,10 @@ func TestSnapshotRecordsEveryKindOfChangeAndLeavesTheUserAlone(t *testing.T) {
 	if after := stateOf(t, dir); after != before {
 		t.Fatalf("snapshot changed the user's git state:\n%+v\n%+v", before, after)
 	}
-	if got := gitIn(t, dir, "rev-parse", "refs/peon/checkpoints/th/t1"); got != turn {
+	if got := gittest.Run(t, dir, "rev-parse", "refs/peon/checkpoints/th/t1"); got != turn {
 		t.Fatalf("ref points at %s, snapshot is %s", got, turn)
 	}
-	if got := gitIn(t, dir, "rev-parse", turn+"^"); got != base {
+	if got := gittest.Run(t, dir, "rev-parse", turn+"^"); got != base {
 		t.Fatalf("snapshot's parent is %s, want the previous snapshot %s", got, base)
 	}
 
@@ -104,8 +105,8 @@ func TestDiffIsCutAtTheLimitOnALineBoundary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "keep.txt", "one\n2\nthree\n")
-	write(t, dir, "bulk.txt", strings.Repeat("0123456789\n", 1000))
+	gittest.Write(t, dir, "keep.txt", "one\n2\nthree\n")
+	gittest.Write(t, dir, "bulk.txt", strings.Repeat("0123456789\n", 1000))
 	turn, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/t1", base)
 	if err != nil {
 		t.Fatal(err)
@@ -129,25 +130,25 @@ func TestDiffIsCutAtTheLimitOnALineBoundary(t *testing.T) {
 func TestRestoreToAnEarlierSnapshotAndBack(t *testing.T) {
 	dir, _ := newRepo(t)
 	r := open(t, dir)
-	write(t, dir, "README", "hello\nstaged\n")
-	gitIn(t, dir, "add", "README")
+	gittest.Write(t, dir, "README", "hello\nstaged\n")
+	gittest.Run(t, dir, "add", "README")
 	base, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/base", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Turn 1 edits a tracked file, adds files, deletes one; an ignored file appears.
-	write(t, dir, "keep.txt", "changed\n")
-	write(t, dir, "src/a/new.go", "package a\n")
-	write(t, dir, "untracked.txt", "u\n")
+	gittest.Write(t, dir, "keep.txt", "changed\n")
+	gittest.Write(t, dir, "src/a/new.go", "package a\n")
+	gittest.Write(t, dir, "untracked.txt", "u\n")
 	if err := removeFile(dir, "README"); err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "cache.log", "ignored\n")
+	gittest.Write(t, dir, "cache.log", "ignored\n")
 	t1, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/t1", base)
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, dir, "keep.txt", "changed again after the checkpoint\n")
+	gittest.Write(t, dir, "keep.txt", "changed again after the checkpoint\n")
 	before := stateOf(t, dir)
 
 	got, err := r.Restore(ctx, "refs/peon/checkpoints/th/base")
@@ -158,12 +159,12 @@ func TestRestoreToAnEarlierSnapshotAndBack(t *testing.T) {
 		t.Fatalf("restore changed index, HEAD or branches:\n%+v\n%+v", before, after)
 	}
 	for name, want := range map[string]string{"README": "hello\nstaged\n", "keep.txt": "one\ntwo\nthree\n", "cache.log": "ignored\n"} {
-		if content, ok := read(t, dir, name); !ok || content != want {
+		if content, ok := gittest.Read(t, dir, name); !ok || content != want {
 			t.Errorf("%s after restore to base: %q (exists %v), want %q", name, content, ok, want)
 		}
 	}
 	for _, gone := range []string{"src/a/new.go", "src/a", "src", "untracked.txt"} {
-		if _, ok := read(t, dir, gone); ok {
+		if _, ok := gittest.Read(t, dir, gone); ok {
 			t.Errorf("%s was created after the baseline and still exists", gone)
 		}
 	}
@@ -175,11 +176,11 @@ func TestRestoreToAnEarlierSnapshotAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]string{"keep.txt": "changed\n", "src/a/new.go": "package a\n", "untracked.txt": "u\n", "cache.log": "ignored\n"} {
-		if content, ok := read(t, dir, name); !ok || content != want {
+		if content, ok := gittest.Read(t, dir, name); !ok || content != want {
 			t.Errorf("%s after restore to turn 1: %q (exists %v), want %q", name, content, ok, want)
 		}
 	}
-	if _, ok := read(t, dir, "README"); ok {
+	if _, ok := gittest.Read(t, dir, "README"); ok {
 		t.Errorf("README was deleted in turn 1 and is back")
 	}
 }
@@ -190,14 +191,14 @@ func TestRestoreOfADeletedRefFailsWithGitsMessageAndChangesNothing(t *testing.T)
 	if _, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/base", ""); err != nil {
 		t.Fatal(err)
 	}
-	gitIn(t, dir, "update-ref", "-d", "refs/peon/checkpoints/th/base")
-	write(t, dir, "later.txt", "x\n")
+	gittest.Run(t, dir, "update-ref", "-d", "refs/peon/checkpoints/th/base")
+	gittest.Write(t, dir, "later.txt", "x\n")
 	_, err := r.Restore(ctx, "refs/peon/checkpoints/th/base")
 	var ge *workspace.GitError
 	if !errors.As(err, &ge) || !strings.Contains(ge.Message, "Needed a single revision") {
 		t.Fatalf("restore of a deleted ref: %v", err)
 	}
-	if _, ok := read(t, dir, "later.txt"); !ok {
+	if _, ok := gittest.Read(t, dir, "later.txt"); !ok {
 		t.Fatal("a failed restore removed a file")
 	}
 }
@@ -205,24 +206,24 @@ func TestRestoreOfADeletedRefFailsWithGitsMessageAndChangesNothing(t *testing.T)
 func TestCommitRedeliveredCommitsOnce(t *testing.T) {
 	dir, _ := newRepo(t)
 	r := open(t, dir)
-	head := gitIn(t, dir, "rev-parse", "HEAD")
-	write(t, dir, "feature.go", "package feature\n")
+	head := gittest.Run(t, dir, "rev-parse", "HEAD")
+	gittest.Write(t, dir, "feature.go", "package feature\n")
 	first, err := r.Commit(ctx, "add the feature", "th/op1")
 	if err != nil || first.Already {
 		t.Fatalf("commit: %+v, %v", first, err)
 	}
-	if got := gitIn(t, dir, "rev-parse", "HEAD"); got != first.SHA || gitIn(t, dir, "rev-parse", "HEAD^") != head {
+	if got := gittest.Run(t, dir, "rev-parse", "HEAD"); got != first.SHA || gittest.Run(t, dir, "rev-parse", "HEAD^") != head {
 		t.Fatalf("HEAD %s, commit %s", got, first.SHA)
 	}
-	if msg := gitIn(t, dir, "log", "-1", "--format=%B"); !strings.Contains(msg, "add the feature") || !strings.Contains(msg, "Peon-Operation: th/op1") {
+	if msg := gittest.Run(t, dir, "log", "-1", "--format=%B"); !strings.Contains(msg, "add the feature") || !strings.Contains(msg, "Peon-Operation: th/op1") {
 		t.Fatalf("commit message %q", msg)
 	}
-	write(t, dir, "more.go", "package feature\n")
+	gittest.Write(t, dir, "more.go", "package feature\n")
 	again, err := r.Commit(ctx, "add the feature", "th/op1")
 	if err != nil || !again.Already || again.SHA != first.SHA {
 		t.Fatalf("redelivered commit: %+v, %v; want the first commit %s", again, err, first.SHA)
 	}
-	if n := gitIn(t, dir, "rev-list", "--count", "HEAD"); n != "2" {
+	if n := gittest.Run(t, dir, "rev-list", "--count", "HEAD"); n != "2" {
 		t.Fatalf("%s commits, want 2", n)
 	}
 }
@@ -239,16 +240,16 @@ func TestCommitWithNothingToCommitFails(t *testing.T) {
 func TestCreateBranchSwitchesAndIsIdempotentForItsOperation(t *testing.T) {
 	dir, _ := newRepo(t)
 	r := open(t, dir)
-	head := gitIn(t, dir, "rev-parse", "HEAD")
-	write(t, dir, "wip.txt", "kept across the switch\n")
+	head := gittest.Run(t, dir, "rev-parse", "HEAD")
+	gittest.Write(t, dir, "wip.txt", "kept across the switch\n")
 	out, err := r.CreateBranch(ctx, "feature/x", "", "th/op1")
 	if err != nil || out.SHA != head || out.Already {
 		t.Fatalf("create branch: %+v, %v", out, err)
 	}
-	if b := gitIn(t, dir, "symbolic-ref", "--short", "HEAD"); b != "feature/x" {
+	if b := gittest.Run(t, dir, "symbolic-ref", "--short", "HEAD"); b != "feature/x" {
 		t.Fatalf("on %s, want feature/x", b)
 	}
-	if _, ok := read(t, dir, "wip.txt"); !ok {
+	if _, ok := gittest.Read(t, dir, "wip.txt"); !ok {
 		t.Fatal("switching lost the working tree's changes")
 	}
 	again, err := r.CreateBranch(ctx, "feature/x", "", "th/op1")
@@ -273,7 +274,7 @@ func TestPushAndItsRedeliveryAndARefusal(t *testing.T) {
 	if err != nil || out.Already {
 		t.Fatalf("push: %+v, %v", out, err)
 	}
-	if got := gitIn(t, origin, "rev-parse", "refs/heads/main"); got != out.SHA {
+	if got := gittest.Run(t, origin, "rev-parse", "refs/heads/main"); got != out.SHA {
 		t.Fatalf("origin has main at %s, pushed %s", got, out.SHA)
 	}
 	again, err := r.Push(ctx, "origin", "main")
@@ -283,12 +284,12 @@ func TestPushAndItsRedeliveryAndARefusal(t *testing.T) {
 
 	// Someone else pushes to origin; our diverging commit is refused.
 	other := t.TempDir()
-	gitIn(t, other, "clone", "--quiet", origin, "clone")
-	write(t, other, "clone/theirs.txt", "theirs\n")
-	gitIn(t, other+"/clone", "add", "-A")
-	gitIn(t, other+"/clone", "commit", "--quiet", "-m", "theirs")
-	gitIn(t, other+"/clone", "push", "--quiet", "origin", "main")
-	write(t, dir, "ours.txt", "ours\n")
+	gittest.Run(t, other, "clone", "--quiet", origin, "clone")
+	gittest.Write(t, other, "clone/theirs.txt", "theirs\n")
+	gittest.Run(t, other+"/clone", "add", "-A")
+	gittest.Run(t, other+"/clone", "commit", "--quiet", "-m", "theirs")
+	gittest.Run(t, other+"/clone", "push", "--quiet", "origin", "main")
+	gittest.Write(t, dir, "ours.txt", "ours\n")
 	if _, err := r.Commit(ctx, "ours", "th/op9"); err != nil {
 		t.Fatal(err)
 	}
@@ -307,16 +308,16 @@ func TestPushAndItsRedeliveryAndARefusal(t *testing.T) {
 func TestCreateBranchAfterACrashBeforeCreatingIt(t *testing.T) {
 	dir, _ := newRepo(t)
 	r := open(t, dir)
-	start := gitIn(t, dir, "rev-parse", "HEAD")
-	gitIn(t, dir, "update-ref", "refs/peon/operations/th/op1", start)
-	write(t, dir, "later.txt", "x\n")
-	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "commit", "--quiet", "-m", "later")
+	start := gittest.Run(t, dir, "rev-parse", "HEAD")
+	gittest.Run(t, dir, "update-ref", "refs/peon/operations/th/op1", start)
+	gittest.Write(t, dir, "later.txt", "x\n")
+	gittest.Run(t, dir, "add", "-A")
+	gittest.Run(t, dir, "commit", "--quiet", "-m", "later")
 	out, err := r.CreateBranch(ctx, "feature/y", "", "th/op1")
 	if err != nil || out.Already || out.SHA != start {
 		t.Fatalf("branch after a crash: %+v, %v; want it created at %s", out, err, start)
 	}
-	if got := gitIn(t, dir, "rev-parse", "refs/heads/feature/y"); got != start {
+	if got := gittest.Run(t, dir, "rev-parse", "refs/heads/feature/y"); got != start {
 		t.Fatalf("feature/y at %s, want %s", got, start)
 	}
 }
@@ -324,16 +325,16 @@ func TestCreateBranchAfterACrashBeforeCreatingIt(t *testing.T) {
 // A repository without commits yet: snapshots have no parent, and the
 // changes against the empty tree list every file as added.
 func TestSnapshotInARepositoryWithoutCommits(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	dir := t.TempDir()
-	gitIn(t, dir, "init", "--quiet")
-	write(t, dir, "first.txt", "a\nb\n")
+	gittest.Run(t, dir, "init", "--quiet")
+	gittest.Write(t, dir, "first.txt", "a\nb\n")
 	r := open(t, dir)
 	snap, err := r.Snapshot(ctx, "refs/peon/checkpoints/th/base", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if parents := gitIn(t, dir, "rev-list", "--parents", "-n", "1", snap); parents != snap {
+	if parents := gittest.Run(t, dir, "rev-list", "--parents", "-n", "1", snap); parents != snap {
 		t.Fatalf("a snapshot without HEAD has parents: %s", parents)
 	}
 	empty, err := r.EmptyTree(ctx)

@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
 func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	ctx := context.Background()
@@ -28,18 +29,18 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	staged := func() string { return gitIn(t, dir, "diff", "--cached", "--name-status") }
-	head := gitIn(t, dir, "rev-parse", "HEAD")
-	write(t, dir, "user-staged.txt", "mine\n")
-	gitIn(t, dir, "add", "user-staged.txt")
+	staged := func() string { return gittest.Run(t, dir, "diff", "--cached", "--name-status") }
+	head := gittest.Run(t, dir, "rev-parse", "HEAD")
+	gittest.Write(t, dir, "user-staged.txt", "mine\n")
+	gittest.Run(t, dir, "add", "user-staged.txt")
 	userIndex := staged()
 
 	turn1 := runTurn(t, s, c, projectID, threadID, dir, true, func() {
-		write(t, dir, "main.go", "package main\n\nfunc main() {}\n")
-		write(t, dir, "README", "hello\nfrom the agent\n")
-		write(t, dir, "build.log", "ignored\n")
+		gittest.Write(t, dir, "main.go", "package main\n\nfunc main() {}\n")
+		gittest.Write(t, dir, "README", "hello\nfrom the agent\n")
+		gittest.Write(t, dir, "build.log", "ignored\n")
 	})
-	if gitIn(t, dir, "rev-parse", "HEAD") != head || staged() != userIndex {
+	if gittest.Run(t, dir, "rev-parse", "HEAD") != head || staged() != userIndex {
 		t.Fatal("a checkpoint changed HEAD or the user's index")
 	}
 	th := thread(t, s, projectID, threadID)
@@ -47,7 +48,7 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 		t.Fatalf("checkpoints %+v, want one", th.Checkpoints)
 	}
 	cp1 := th.Checkpoints[0]
-	if cp1.TurnID != turn1 || cp1.Ref != TurnRef(threadID, turn1) || cp1.Commit != gitIn(t, dir, "rev-parse", cp1.Ref) {
+	if cp1.TurnID != turn1 || cp1.Ref != TurnRef(threadID, turn1) || cp1.Commit != gittest.Run(t, dir, "rev-parse", cp1.Ref) {
 		t.Fatalf("checkpoint %+v does not name the turn's snapshot", cp1)
 	}
 	want := map[string]domain.FileChange{
@@ -62,7 +63,7 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 			t.Errorf("file %+v, want %+v", f, want[f.Path])
 		}
 	}
-	if base := gitIn(t, dir, "rev-parse", BaseRef(threadID)); gitIn(t, dir, "rev-parse", cp1.Commit+"^") != base {
+	if base := gittest.Run(t, dir, "rev-parse", BaseRef(threadID)); gittest.Run(t, dir, "rev-parse", cp1.Commit+"^") != base {
 		t.Fatal("the first checkpoint is not taken against the baseline")
 	}
 
@@ -111,7 +112,7 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 		if err := os.Remove(filepath.Join(dir, "main.go")); err != nil {
 			t.Fatal(err)
 		}
-		write(t, dir, "later.txt", "made in turn 2\n")
+		gittest.Write(t, dir, "later.txt", "made in turn 2\n")
 	})
 	cp2 := thread(t, s, projectID, threadID).Checkpoints[1]
 	if cp2.TurnID != turn2 || len(cp2.Files) != 2 {
@@ -130,25 +131,25 @@ func TestCheckpointsAroundTurnsAndRestoringOne(t *testing.T) {
 	if got.Status != domain.GitStatusCompleted || got.SHA != cp1.Commit || got.Kind != domain.GitRestore {
 		t.Fatalf("restore %+v", got)
 	}
-	if content, ok := read(t, dir, "main.go"); !ok || !strings.Contains(content, "func main") {
+	if content, ok := gittest.Read(t, dir, "main.go"); !ok || !strings.Contains(content, "func main") {
 		t.Fatal("main.go is not back after restoring turn 1")
 	}
-	if _, ok := read(t, dir, "later.txt"); ok {
+	if _, ok := gittest.Read(t, dir, "later.txt"); ok {
 		t.Fatal("later.txt, made after turn 1, survived the restore")
 	}
-	if _, ok := read(t, dir, "build.log"); !ok {
+	if _, ok := gittest.Read(t, dir, "build.log"); !ok {
 		t.Fatal("the restore removed an ignored file")
 	}
-	if gitIn(t, dir, "rev-parse", "HEAD") != head || staged() != userIndex {
+	if gittest.Run(t, dir, "rev-parse", "HEAD") != head || staged() != userIndex {
 		t.Fatal("the restore changed HEAD or the user's index")
 	}
-	if gitIn(t, dir, "rev-parse", LatestRef(threadID)) != cp1.Commit {
+	if gittest.Run(t, dir, "rev-parse", LatestRef(threadID)) != cp1.Commit {
 		t.Fatal("the next turn would not count from the restored snapshot")
 	}
 }
 
 func TestRestoreOfADeletedCheckpointRefFails(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir, _ := newRepo(t, "work")
@@ -158,9 +159,9 @@ func TestRestoreOfADeletedCheckpointRefFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	runTurn(t, s, c, projectID, threadID, dir, true, func() { write(t, dir, "a.txt", "a\n") })
+	runTurn(t, s, c, projectID, threadID, dir, true, func() { gittest.Write(t, dir, "a.txt", "a\n") })
 	cp := thread(t, s, projectID, threadID).Checkpoints[0]
-	gitIn(t, dir, "update-ref", "-d", cp.Ref)
+	gittest.Run(t, dir, "update-ref", "-d", cp.Ref)
 	startExecutor(t, s, Config{AckWait: time.Second}, nil)
 	op := s.Send(t, domain.RestoreCheckpoint{ThreadID: threadID, CheckpointID: cp.ID}).OperationID
 	got := waitOutcome(t, s, projectID, threadID, op)
@@ -173,7 +174,7 @@ func TestRestoreOfADeletedCheckpointRefFails(t *testing.T) {
 // first MaxDiffFiles and counts them all, its diff is cut at the limit,
 // and the checkpoint is still recorded.
 func TestALargeTurnIsCutToFit(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	ctx := context.Background()
@@ -188,7 +189,7 @@ func TestALargeTurnIsCutToFit(t *testing.T) {
 	const n = MaxDiffFiles + 100
 	turn := runTurn(t, s, c, projectID, threadID, dir, true, func() {
 		for i := range n {
-			write(t, dir, fmt.Sprintf("gen/file-%04d.txt", i), "generated\n")
+			gittest.Write(t, dir, fmt.Sprintf("gen/file-%04d.txt", i), "generated\n")
 		}
 	})
 	reply, err := s.Client.TurnDiff(ctx, contract.TurnDiff{ThreadID: threadID, TurnID: turn})
@@ -209,7 +210,7 @@ func TestALargeTurnIsCutToFit(t *testing.T) {
 // ran elsewhere, or not at all) counts from HEAD, and its retry is the
 // same command.
 func TestAfterTurnWithoutABaselineCountsFromHEAD(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	ctx := context.Background()
@@ -221,7 +222,7 @@ func TestAfterTurnWithoutABaselineCountsFromHEAD(t *testing.T) {
 		t.Fatal(err)
 	}
 	turn := s.Send(t, domain.StartTurn{ThreadID: threadID, Text: "go"}).TurnID
-	write(t, dir, "README", "hello\nagain\n")
+	gittest.Write(t, dir, "README", "hello\nagain\n")
 	s.Send(t, domain.IngestProviderEvent{ThreadID: threadID, TurnID: turn, Events: []domain.ProviderEventBatchItem{
 		{ProviderEventID: "done", Event: domain.ProviderEventEnvelope{ProviderEvent: domain.TurnComplete{StopReason: "end_turn"}}},
 	}})

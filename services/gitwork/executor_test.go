@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
 func TestExecutorCommitsBranchesAndPushesAndReportsGitsFailures(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir, origin := newRepo(t, "work")
@@ -32,20 +33,20 @@ func TestExecutorCommitsBranchesAndPushesAndReportsGitsFailures(t *testing.T) {
 	}
 
 	if op := outcome(domain.CreateBranch{ThreadID: threadID, Name: "agent/work"}); op.Status != domain.GitStatusCompleted ||
-		gitIn(t, dir, "symbolic-ref", "--short", "HEAD") != "agent/work" {
+		gittest.Run(t, dir, "symbolic-ref", "--short", "HEAD") != "agent/work" {
 		t.Fatalf("branch: %+v", op)
 	}
-	write(t, dir, "feature.go", "package feature\n")
+	gittest.Write(t, dir, "feature.go", "package feature\n")
 	op = outcome(domain.CommitChanges{ThreadID: threadID, Message: "Add the feature"})
-	if op.Status != domain.GitStatusCompleted || op.SHA != gitIn(t, dir, "rev-parse", "HEAD") ||
-		gitIn(t, dir, "log", "-1", "--format=%s") != "Add the feature" {
+	if op.Status != domain.GitStatusCompleted || op.SHA != gittest.Run(t, dir, "rev-parse", "HEAD") ||
+		gittest.Run(t, dir, "log", "-1", "--format=%s") != "Add the feature" {
 		t.Fatalf("commit: %+v", op)
 	}
 	commit := op.SHA
 	if op := outcome(domain.PushBranch{ThreadID: threadID}); op.Status != domain.GitStatusCompleted || op.SHA != commit {
 		t.Fatalf("push: %+v", op)
 	}
-	if got := gitIn(t, origin, "rev-parse", "refs/heads/agent/work"); got != commit {
+	if got := gittest.Run(t, origin, "rev-parse", "refs/heads/agent/work"); got != commit {
 		t.Fatalf("origin has agent/work at %s, want %s", got, commit)
 	}
 
@@ -53,19 +54,19 @@ func TestExecutorCommitsBranchesAndPushesAndReportsGitsFailures(t *testing.T) {
 	if op := outcome(domain.CreateBranch{ThreadID: threadID, Name: "main"}); op.Status != domain.GitStatusFailed || !strings.Contains(op.Error, "already exists") {
 		t.Fatalf("existing branch: %+v", op)
 	}
-	gitIn(t, origin, "update-ref", "refs/heads/agent/work", gitIn(t, dir, "rev-parse", "main"))
-	gitIn(t, dir, "commit", "--quiet", "--amend", "-m", "rewritten")
+	gittest.Run(t, origin, "update-ref", "refs/heads/agent/work", gittest.Run(t, dir, "rev-parse", "main"))
+	gittest.Run(t, dir, "commit", "--quiet", "--amend", "-m", "rewritten")
 	if op := outcome(domain.PushBranch{ThreadID: threadID, Branch: "agent/work"}); op.Status != domain.GitStatusCompleted {
 		t.Fatalf("fast-forward push: %+v", op) // origin was behind: a fast-forward
 	}
-	gitIn(t, dir, "commit", "--quiet", "--amend", "-m", "rewritten again")
+	gittest.Run(t, dir, "commit", "--quiet", "--amend", "-m", "rewritten again")
 	if op := outcome(domain.PushBranch{ThreadID: threadID, Branch: "agent/work"}); op.Status != domain.GitStatusFailed || !strings.Contains(op.Error, "rejected") {
 		t.Fatalf("refused push: %+v", op)
 	}
 }
 
 func TestExecutorFailsEveryOperationInADirectoryThatIsNotARepository(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir := t.TempDir()
@@ -81,21 +82,21 @@ func TestExecutorFailsEveryOperationInADirectoryThatIsNotARepository(t *testing.
 // the commit by its trailer and records it, so there is one commit and
 // the operation is completed with its sha.
 func TestExecutorKilledBetweenCommitAndRecordCommitsOnce(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	cfg := Config{AckWait: 500 * time.Millisecond, PinnedTTL: 750 * time.Millisecond}
 	stop, exited := runExecutor(t, s, cfg, func(domain.GitOperationKind) bool { return false })
-	write(t, dir, "work.txt", "the agent's work\n")
-	before := gitIn(t, dir, "rev-list", "--count", "HEAD")
+	gittest.Write(t, dir, "work.txt", "the agent's work\n")
+	before := gittest.Run(t, dir, "rev-list", "--count", "HEAD")
 	opID := s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "the work"}).OperationID
 	<-exited // Run stops by itself, at the hook, as a crash would
 	if err := stop(); !errors.Is(err, errCrashed) {
 		t.Fatalf("executor stopped with %v", err)
 	}
-	committed := gitIn(t, dir, "rev-parse", "HEAD")
+	committed := gittest.Run(t, dir, "rev-parse", "HEAD")
 	if op, _ := thread(t, s, projectID, threadID).GitOperation(opID); op.Status != domain.GitOperationRequested {
 		t.Fatalf("recorded before the crash: %+v", op)
 	}
@@ -105,14 +106,14 @@ func TestExecutorKilledBetweenCommitAndRecordCommitsOnce(t *testing.T) {
 	if op.Status != domain.GitStatusCompleted || op.SHA != committed {
 		t.Fatalf("after restart: %+v, want completed with %s", op, committed)
 	}
-	if n := gitIn(t, dir, "rev-list", "--count", "HEAD"); n != "2" || before != "1" {
+	if n := gittest.Run(t, dir, "rev-list", "--count", "HEAD"); n != "2" || before != "1" {
 		t.Fatalf("%s commits, want exactly one more than %s", n, before)
 	}
 }
 
 // Two executor instances of one host: each operation runs once.
 func TestTwoInstancesOfAHostRunEachOperationOnce(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir, _ := newRepo(t, "work")
@@ -123,7 +124,7 @@ func TestTwoInstancesOfAHostRunEachOperationOnce(t *testing.T) {
 	startExecutor(t, s, Config{AckWait: time.Second}, count)
 	var ops []string
 	for i := range 3 {
-		write(t, dir, "f.txt", strings.Repeat("x", i+1))
+		gittest.Write(t, dir, "f.txt", strings.Repeat("x", i+1))
 		op := s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "change"}).OperationID
 		waitOutcome(t, s, projectID, threadID, op)
 		ops = append(ops, op)
@@ -136,7 +137,7 @@ func TestTwoInstancesOfAHostRunEachOperationOnce(t *testing.T) {
 	if n := runs.Load(); n != 3 {
 		t.Fatalf("%d executions for 3 operations", n)
 	}
-	if n := gitIn(t, dir, "rev-list", "--count", "HEAD"); n != "4" {
+	if n := gittest.Run(t, dir, "rev-list", "--count", "HEAD"); n != "4" {
 		t.Fatalf("%s commits, want 4", n)
 	}
 }
@@ -155,7 +156,7 @@ func hook(t *testing.T, dir, script string) {
 // each project's commit waits, inside git, until the other project's
 // commit has started — which only a parallel executor lets happen.
 func TestOneProjectAtATimeAndProjectsInParallel(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	flags := t.TempDir()
@@ -169,8 +170,8 @@ func TestOneProjectAtATimeAndProjectsInParallel(t *testing.T) {
 	hook(t, dirB, waitFor("b", "a"))
 	pA, tA := project(t, s, domain.DefaultHost, dirA)
 	pB, tB := project(t, s, domain.DefaultHost, dirB)
-	write(t, dirA, "x.txt", "a\n")
-	write(t, dirB, "x.txt", "b\n")
+	gittest.Write(t, dirA, "x.txt", "a\n")
+	gittest.Write(t, dirB, "x.txt", "b\n")
 	startExecutor(t, s, Config{AckWait: time.Second}, nil)
 	opA := s.Send(t, domain.CommitChanges{ThreadID: tA, Message: "a"}).OperationID
 	opB := s.Send(t, domain.CommitChanges{ThreadID: tB, Message: "b"}).OperationID
@@ -187,7 +188,7 @@ func TestOneProjectAtATimeAndProjectsInParallel(t *testing.T) {
 	hook(t, dirC, "echo start >> "+log+"\nsleep 0.3\necho end >> "+log+"\n")
 	pC, t1 := project(t, s, domain.DefaultHost, dirC)
 	t2 := s.Send(t, domain.CreateThread{ProjectID: pC}).ThreadID
-	write(t, dirC, "one.txt", "1\n")
+	gittest.Write(t, dirC, "one.txt", "1\n")
 	op1 := s.Send(t, domain.CommitChanges{ThreadID: t1, Message: "one"}).OperationID
 	op2 := s.Send(t, domain.CommitChanges{ThreadID: t2, Message: "two"}).OperationID
 	first, second := waitOutcome(t, s, pC, t1, op1), waitOutcome(t, s, pC, t2, op2)
@@ -208,15 +209,15 @@ func TestOneProjectAtATimeAndProjectsInParallel(t *testing.T) {
 // delivers in stream order, so once an operation of its own host requested
 // later has its outcome, the other host's operation has been passed over.
 func TestExecutorLeavesOtherHostsProjectsAlone(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	theirs, _ := newRepo(t, "theirs")
 	ours, _ := newRepo(t, "ours")
 	pT, tT := project(t, s, "elsewhere", theirs)
 	pO, tO := project(t, s, "here", ours)
-	write(t, theirs, "x.txt", "x\n")
-	write(t, ours, "x.txt", "x\n")
+	gittest.Write(t, theirs, "x.txt", "x\n")
+	gittest.Write(t, ours, "x.txt", "x\n")
 	startExecutor(t, s, Config{Host: "here", AckWait: time.Second}, nil)
 	opT := s.Send(t, domain.CommitChanges{ThreadID: tT, Message: "theirs"}).OperationID
 	opO := s.Send(t, domain.CommitChanges{ThreadID: tO, Message: "ours"}).OperationID
@@ -226,7 +227,7 @@ func TestExecutorLeavesOtherHostsProjectsAlone(t *testing.T) {
 	if op, _ := thread(t, s, pT, tT).GitOperation(opT); op.Status != domain.GitOperationRequested {
 		t.Fatalf("the other host's operation: %+v", op)
 	}
-	if n := gitIn(t, theirs, "rev-list", "--count", "HEAD"); n != "1" {
+	if n := gittest.Run(t, theirs, "rev-list", "--count", "HEAD"); n != "1" {
 		t.Fatalf("the other host's repository has %s commits", n)
 	}
 }
@@ -235,13 +236,13 @@ func TestExecutorLeavesOtherHostsProjectsAlone(t *testing.T) {
 // at GitTimeout and fails with why; the repository stays usable and the
 // project's next operation runs.
 func TestAHungGitOperationIsStoppedAndFails(t *testing.T) {
-	isolateGit(t)
+	gittest.Isolate(t)
 	s := peontest.Start(t)
 	s.WaitServing(t)
 	dir, _ := newRepo(t, "work")
 	projectID, threadID := project(t, s, domain.DefaultHost, dir)
 	hook(t, dir, "sleep 600\n")
-	write(t, dir, "x.txt", "x\n")
+	gittest.Write(t, dir, "x.txt", "x\n")
 	startExecutor(t, s, Config{AckWait: time.Second, GitTimeout: 300 * time.Millisecond}, nil)
 	op := waitOutcome(t, s, projectID, threadID, s.Send(t, domain.CommitChanges{ThreadID: threadID, Message: "hangs"}).OperationID)
 	if op.Status != domain.GitStatusFailed || !strings.Contains(op.Error, "stopped: context deadline exceeded") {

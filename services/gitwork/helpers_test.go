@@ -2,85 +2,21 @@ package gitwork
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/peonhq/peon/internal/eventstore"
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
 
-// isolateGit makes git ignore the machine's configuration and gives it an
-// identity, so the tests run the same everywhere.
-func isolateGit(t *testing.T) {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", home)
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, "gitconfig"))
-	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com",
-		"GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "test@example.com"} {
-		t.Setenv(k, v)
-	}
-}
-
-func gitIn(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		msg := ""
-		if ee, ok := err.(*exec.ExitError); ok {
-			msg = string(ee.Stderr)
-		}
-		t.Fatalf("git %s: %v %s", strings.Join(args, " "), err, msg)
-	}
-	return strings.TrimSpace(string(out))
-}
-
 // newRepo makes a work tree with one commit and a bare origin.
 func newRepo(t *testing.T, name string) (dir, origin string) {
 	t.Helper()
-	base := t.TempDir()
-	dir, origin = filepath.Join(base, name), filepath.Join(base, name+".git")
-	gitIn(t, base, "init", "--quiet", "--bare", "--initial-branch=main", origin)
-	gitIn(t, base, "init", "--quiet", "--initial-branch=main", dir)
-	write(t, dir, "README", "hello\n")
-	write(t, dir, ".gitignore", "*.log\n")
-	gitIn(t, dir, "add", "-A")
-	gitIn(t, dir, "commit", "--quiet", "-m", "initial")
-	gitIn(t, dir, "remote", "add", "origin", origin)
-	return dir, origin
-}
-
-func write(t *testing.T, dir, name, content string) {
-	t.Helper()
-	path := filepath.Join(dir, filepath.FromSlash(name))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, []byte(content), 0o755); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func read(t *testing.T, dir, name string) (string, bool) {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
-	if os.IsNotExist(err) {
-		return "", false
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b), true
+	return gittest.NewRepo(t, name, map[string]string{"README": "hello\n", ".gitignore": "*.log\n"})
 }
 
 // thread folds a thread's events from the stream.
