@@ -41,6 +41,10 @@ type runner struct {
 	progress progressWriter
 	cons     jetstream.Consumer
 
+	// own and lastMapped serve a split transcript (split.go).
+	own        jetstream.Stream
+	lastMapped struct{ split, event uint64 }
+
 	lastFolded, parked, loads, failures atomic.Int64
 }
 
@@ -119,7 +123,11 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		return fmt.Errorf("consumer %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
 	r.cons = cons
-	r.ledger.acked(info.AckFloor.Stream)
+	ackDelivery, ackEvent, err := r.ackFloor(ctx, info)
+	if err != nil {
+		return err
+	}
+	r.ledger.acked(ackDelivery, ackEvent)
 	if err := r.resume(ctx); err != nil {
 		return err
 	}
@@ -167,7 +175,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		// instance hold the pin, it loses it for one pull; the projection
 		// does not depend on delivery order (state is folded from the
 		// stream, writes are guarded by sequence), so that is harmless.
-		if err := handover.Unpin(hctx, r.js, contract.EventStream, r.p.ConsumerName(r.cfg.Version), readmodel.PriorityGroup); err != nil {
+		if err := handover.Unpin(hctx, r.js, r.p.Stream(r.cfg.Version), r.p.ConsumerName(r.cfg.Version), readmodel.PriorityGroup); err != nil {
 			r.log.Debug("unpin", "err", err)
 		}
 	}()
@@ -188,6 +196,10 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		case <-behind.C:
 			if r.ledger.behind() {
 				if err := r.syncFloor(ctx); err != nil {
+					return err
+				}
+			} else if r.p.Split() && len(incoming) == 0 {
+				if err := r.keepPace(ctx); err != nil {
 					return err
 				}
 			}
@@ -232,28 +244,32 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	var poison []jetstream.Msg
 	var last uint64
 	parked := false
-	seqs := make([]uint64, 0, len(batch))
+	positions := make([]position, 0, len(batch))
 	for _, m := range batch {
 		meta, err := m.Metadata()
 		if err != nil {
 			return err
 		}
-		seq := meta.Sequence.Stream
+		seq, subject, err := r.eventAt(m, meta)
+		if err != nil {
+			return err
+		}
 		last = seq
-		seqs = append(seqs, seq)
-		dl := r.ledger.deliver(seq)
+		at := position{stream: seq, delivery: meta.Sequence.Consumer, first: meta.NumDelivered == 1}
+		positions = append(positions, at)
+		dl := r.ledger.deliver(at)
 		if dl.gap {
 			// Another instance folded what lies between, so what this one
 			// has cached may be behind the buckets. Fold afresh.
 			r.log.Debug("gap in deliveries: cached state dropped", "seq", seq, "floor", r.ledger.floor)
 			r.forget()
 		}
-		if r.othersThread(m.Subject()) {
+		if r.othersThread(subject) {
 			continue // acked with the batch, never decoded
 		}
-		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
+		rec, err := eventstore.DecodeRecord(subject, seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
-			if perr := r.park(ctx, seq, m.Subject(), err); perr != nil {
+			if perr := r.park(ctx, seq, subject, err); perr != nil {
 				return perr
 			}
 			poison = append(poison, m)
@@ -272,7 +288,7 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	// that does not (redeliveries after a handover) is acked first, then
 	// the floor is read back from the consumer.
 	before := r.ledger.floor
-	inOrder := r.ledger.raise(seqs)
+	inOrder := r.ledger.raise(positions)
 	if inOrder && (r.ledger.floor > before || parked || r.progress.degraded()) {
 		if err := r.recordProgress(ctx); err != nil {
 			return err
@@ -312,7 +328,11 @@ func (r *runner) syncFloor(ctx context.Context) error {
 		return err
 	}
 	from := r.ledger.floor
-	if !r.ledger.acked(info.AckFloor.Stream) {
+	ackDelivery, ackEvent, err := r.ackFloor(ctx, info)
+	if err != nil {
+		return err
+	}
+	if !r.ledger.acked(ackDelivery, ackEvent) {
 		return nil
 	}
 	r.log.Debug("floor raised to the consumer's ack floor", "from", from, "to", r.ledger.floor, "delivered", r.ledger.delivered)
@@ -320,6 +340,33 @@ func (r *runner) syncFloor(ctx context.Context) error {
 	if err := r.countParked(ctx); err != nil {
 		return err
 	}
+	return r.recordProgress(ctx)
+}
+
+// keepPace raises a transcript partition's floor while its threads are
+// quiet: its consumer sees only its share of the stream, so without this
+// its progress would stand at its last own event, and a read asking for a
+// later sequence (or a rebuild waiting for the stream's end) would wait
+// for the next event of one of its threads. When the consumer has nothing
+// left to deliver or to be acked, every event of the partition up to the
+// stream's last sequence, read before, is folded.
+func (r *runner) keepPace(ctx context.Context) error {
+	stream, err := r.js.Stream(ctx, r.p.Stream(r.cfg.Version))
+	if err != nil {
+		return err
+	}
+	last, err := r.eventSequence(ctx, stream.CachedInfo().State.LastSeq)
+	if err != nil || last <= r.ledger.floor {
+		return err
+	}
+	info, err := r.cons.Info(ctx)
+	if err != nil {
+		return err
+	}
+	if info.NumPending != 0 || info.NumAckPending != 0 || !r.ledger.idle(last) {
+		return nil
+	}
+	r.lastFolded.Store(int64(r.ledger.floor))
 	return r.recordProgress(ctx)
 }
 
@@ -343,7 +390,16 @@ func (r *runner) resume(ctx context.Context) error {
 		return err
 	}
 	info := stream.CachedInfo()
-	if rec.PastStreamEnd || rec.LastFolded <= info.State.LastSeq {
+	if rec.PastStreamEnd {
+		return nil
+	}
+	if rec.LastFolded <= info.State.LastSeq {
+		// A partition's consumer can be younger than its progress (moved to
+		// the split stream by an upgrade): what the record says is folded
+		// is, and is skipped.
+		if r.p.Split() && r.ledger.recorded(rec.LastFolded) {
+			r.lastFolded.Store(int64(r.ledger.floor))
+		}
 		return nil
 	}
 	// The read model was folded from events this stream does not hold
