@@ -82,7 +82,7 @@ func discover(ctx context.Context, js jetstream.JetStream, v int) (layout []Proj
 
 // EnsureLayout creates the consumers of read model version v with the
 // transcript split n ways (admin step; idempotent), and for a split the
-// mirror its partitions read. A version already laid out with another
+// split stream its partitions read. A version already laid out with another
 // count is left as it is and reported: changing the count means a
 // rebuild into a new version. Partitions an earlier Peon laid out on the
 // whole event stream are moved to the split stream (EnsureConsumers):
@@ -102,6 +102,14 @@ func EnsureLayout(ctx context.Context, js jetstream.JetStream, v, n int) error {
 			return fmt.Errorf("stream %s: %w", contract.EventStream, err)
 		}
 		cfg := events.CachedInfo().Config
+		if split, err := js.Stream(ctx, SplitStream(v)); err == nil {
+			// Its transform cannot change: what it holds was split n ways.
+			if had := split.CachedInfo().Config.Metadata[metaPartitions]; had != strconv.Itoa(n) {
+				return fmt.Errorf("stream %s splits the events %s ways, not %d (rebuild to change it)", SplitStream(v), had, n)
+			}
+		} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return fmt.Errorf("stream %s: %w", SplitStream(v), err)
+		}
 		if _, err := js.CreateOrUpdateStream(ctx, SplitStreamConfig(v, n, cfg.Replicas, cfg.Storage)); err != nil {
 			return fmt.Errorf("ensure stream %s: %w", SplitStream(v), err)
 		}

@@ -77,7 +77,7 @@ func (p Projection) Owns(threadID string) bool {
 func (p Projection) Split() bool { return p.Transcript && p.Partitions > 1 }
 
 // Stream is the stream the projection's consumer reads at read model
-// version v: the event stream, or for a split transcript its mirror.
+// version v: the event stream, or for a split transcript the split stream.
 func (p Projection) Stream(v int) string {
 	if p.Split() {
 		return SplitStream(v)

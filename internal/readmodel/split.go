@@ -40,6 +40,9 @@ func SplitStream(v int) string {
 	return "PEON_EVENTS_SPLIT"
 }
 
+// SplitSubjects is the subject space of a split stream.
+const SplitSubjects = splitPrefix + ">"
+
 // SplitFilter is the share of partition k in a split stream.
 func SplitFilter(k int) string { return splitPrefix + strconv.Itoa(k) + ".>" }
 
@@ -89,6 +92,12 @@ func SplitStreamConfig(v, n, replicas int, storage jetstream.StorageType) jetstr
 		Storage:     storage,
 		Replicas:    max(replicas, 1),
 		DenyDelete:  true,
+		// No duplicate window (the server gives none to a sourced stream
+		// that asks for none): every event is copied, also one whose
+		// Nats-Msg-Id PEON_EVENTS saw long before (a command id reused
+		// after its claim expired), however close together a catch-up
+		// sources the two.
+		Duplicates: 0,
 		Sources: []*jetstream.StreamSource{{
 			Name: contract.EventStream,
 			SubjectTransforms: []jetstream.SubjectTransformConfig{{

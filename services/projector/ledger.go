@@ -26,9 +26,10 @@ import (
 //     delivery of the consumer has been settled (folded, written, and at
 //     or below floor); a first delivery right after it continues the
 //     floor, as no event of the projection can lie between the two;
-//   - a first delivery that is not the next delivery sequence this runner
-//     received is a gap (deliveries went elsewhere), after which cached
-//     state may be behind the buckets and is dropped;
+//   - a delivery (first or not) that is not the next delivery sequence
+//     this runner received is a gap (deliveries went elsewhere, and what
+//     went there may have been folded there), after which cached state
+//     may be behind the buckets and is dropped;
 //   - a delivery below the highest stream sequence delivered is late:
 //     later events of the same aggregates may have been folded elsewhere
 //     and will not come back, so state loaded to fold it must not be
@@ -64,7 +65,7 @@ type delivery struct {
 // deliver records that the event at p was received.
 func (l *ledger) deliver(p position) delivery {
 	d := delivery{folded: p.stream <= l.floor, late: p.stream < l.delivered,
-		gap: p.first && p.delivery > l.lastDelivery+1}
+		gap: p.delivery > l.lastDelivery+1}
 	l.delivered = max(l.delivered, p.stream)
 	l.lastDelivery = max(l.lastDelivery, p.delivery)
 	return d

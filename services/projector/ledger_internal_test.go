@@ -56,6 +56,8 @@ func TestLedger(t *testing.T) {
 		{name: "the ack floor covers every delivery received", ack: &ackFloor{19, 41}, moved: true, floor: 41},
 		{name: "in order from there", deliver: []position{first(45, 20)},
 			want: []delivery{{}}, raise: true, inOrder: true, floor: 45},
+		{name: "a redelivery after deliveries went elsewhere is a gap too (what they held may be folded there)",
+			deliver: []position{again(47, 23)}, want: []delivery{{gap: true}}, raise: true, inOrder: false, floor: 45, behind: true},
 	}
 	var l ledger
 	for _, s := range steps {

@@ -144,8 +144,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 	})
-	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
-		jetstream.PullPriorityGroup(readmodel.PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize), onErr)
+	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m }, r.consumeOptions(onErr)...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
@@ -225,18 +224,6 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	}
 }
 
-// othersThread reports whether subject holds an event of a thread another
-// transcript partition folds: every partition reads the whole stream, and
-// the subject alone says that this one has nothing to do with the event,
-// so it is not even decoded (an undecodable one is parked by its owner).
-func (r *runner) othersThread(subject string) bool {
-	if !r.p.Transcript || r.p.Partitions <= 1 {
-		return false
-	}
-	_, thread, ok := contract.ParseEventSubject(subject)
-	return ok && thread != "" && !r.p.Owns(thread)
-}
-
 // process folds a batch, writes what it changed, records progress, then
 // acks: the checkpoint never runs ahead of the writes.
 func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
@@ -263,9 +250,6 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 			// has cached may be behind the buckets. Fold afresh.
 			r.log.Debug("gap in deliveries: cached state dropped", "seq", seq, "floor", r.ledger.floor)
 			r.forget()
-		}
-		if r.othersThread(subject) {
-			continue // acked with the batch, never decoded
 		}
 		rec, err := eventstore.DecodeRecord(subject, seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
@@ -347,23 +331,41 @@ func (r *runner) syncFloor(ctx context.Context) error {
 // quiet: its consumer sees only its share of the stream, so without this
 // its progress would stand at its last own event, and a read asking for a
 // later sequence (or a rebuild waiting for the stream's end) would wait
-// for the next event of one of its threads. When the consumer has nothing
-// left to deliver or to be acked, every event of the partition up to the
-// stream's last sequence, read before, is folded.
+// for the next event of one of its threads. When every event the
+// consumer delivered is acked, and the split stream's leader (asked last,
+// so it knows at least what the consumer's leader knew) holds none of the
+// partition's events after the last delivered one, every event of the
+// partition up to the stream's last is folded. The consumer's own
+// pending count would not do: its leader may not hold the newest
+// messages yet, and counts nothing for them.
 func (r *runner) keepPace(ctx context.Context) error {
-	stream, err := r.js.Stream(ctx, r.p.Stream(r.cfg.Version))
-	if err != nil {
-		return err
-	}
-	last, err := r.eventSequence(ctx, stream.CachedInfo().State.LastSeq)
-	if err != nil || last <= r.ledger.floor {
-		return err
-	}
 	info, err := r.cons.Info(ctx)
+	if err != nil || info.NumAckPending != 0 {
+		return err
+	}
+	stream, err := r.ownStream(ctx)
 	if err != nil {
 		return err
 	}
-	if info.NumPending != 0 || info.NumAckPending != 0 || !r.ledger.idle(last) {
+	last, err := stream.GetLastMsgForSubject(ctx, readmodel.SplitSubjects)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil // nothing sourced yet
+	} else if err != nil {
+		return err
+	}
+	if last.Sequence > info.Delivered.Stream {
+		_, err := stream.GetMsg(ctx, info.Delivered.Stream+1, jetstream.WithGetMsgSubject(readmodel.SplitFilter(r.p.Partition)))
+		if err == nil {
+			return nil // one of its own events is on its way
+		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
+			return err
+		}
+	}
+	event, ok := readmodel.SourceSequence(last.Header)
+	if !ok {
+		return fmt.Errorf("%s %d: %w", r.p.Stream(r.cfg.Version), last.Sequence, errNoSource)
+	}
+	if !r.ledger.idle(event) {
 		return nil
 	}
 	r.lastFolded.Store(int64(r.ledger.floor))
@@ -455,7 +457,7 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 		r.log.Warn("consumer info", "err", err)
 		return
 	}
-	if info.AckFloor.Stream > r.ledger.floor && r.cons != nil {
+	if _, acked, err := r.ackFloor(ctx, info); err == nil && acked > r.ledger.floor && r.cons != nil {
 		if err := r.syncFloor(ctx); err != nil {
 			r.log.Warn("progress", "err", err)
 		}

@@ -77,3 +77,9 @@ func (r *runner) ackFloor(ctx context.Context, info *jetstream.ConsumerInfo) (de
 	event, err = r.eventSequence(ctx, info.AckFloor.Stream)
 	return info.AckFloor.Consumer, event, err
 }
+
+// consumeOptions are the pull options of the projection's consumption.
+func (r *runner) consumeOptions(onErr jetstream.ConsumeErrHandler) []jetstream.PullConsumeOpt {
+	return []jetstream.PullConsumeOpt{jetstream.PullPriorityGroup(readmodel.PriorityGroup),
+		jetstream.PullMaxMessages(r.cfg.BatchSize), onErr}
+}
