@@ -41,8 +41,7 @@ type runner struct {
 	progress progressWriter
 	cons     jetstream.Consumer
 
-	// own and lastMapped serve a split transcript (split.go).
-	own        jetstream.Stream
+	// lastMapped serves a split transcript (split.go).
 	lastMapped struct{ split, event uint64 }
 
 	lastFolded, parked, loads, failures atomic.Int64
@@ -343,28 +342,17 @@ func (r *runner) keepPace(ctx context.Context) error {
 	if err != nil || info.NumAckPending != 0 {
 		return err
 	}
-	stream, err := r.ownStream(ctx)
-	if err != nil {
-		return err
+	last, err := r.leaderGet(ctx, map[string]any{"last_by_subj": readmodel.SplitSubjects})
+	if err != nil || last == nil {
+		return err // nothing sourced yet
 	}
-	last, err := stream.GetLastMsgForSubject(ctx, readmodel.SplitSubjects)
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return nil // nothing sourced yet
-	} else if err != nil {
-		return err
-	}
-	if last.Sequence > info.Delivered.Stream {
-		_, err := stream.GetMsg(ctx, info.Delivered.Stream+1, jetstream.WithGetMsgSubject(readmodel.SplitFilter(r.p.Partition)))
-		if err == nil {
-			return nil // one of its own events is on its way
-		} else if !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return err
+	if last.seq > info.Delivered.Stream {
+		next, err := r.leaderGet(ctx, map[string]any{"seq": info.Delivered.Stream + 1, "next_by_subj": readmodel.SplitFilter(r.p.Partition)})
+		if err != nil || next != nil {
+			return err // one of its own events is on its way
 		}
 	}
-	event, ok := readmodel.SourceSequence(last.Header)
-	if !ok {
-		return fmt.Errorf("%s %d: %w", r.p.Stream(r.cfg.Version), last.Sequence, errNoSource)
-	}
+	event := last.event
 	if !r.ledger.idle(event) {
 		return nil
 	}

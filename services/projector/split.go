@@ -2,8 +2,11 @@ package projector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/readmodel"
@@ -35,7 +38,9 @@ func (r *runner) eventAt(m jetstream.Msg, meta *jetstream.MsgMetadata) (seq uint
 }
 
 // eventSequence is the event-stream sequence of the message at seq of the
-// projection's own stream (itself, unless split; 0 stays 0).
+// projection's own stream (itself, unless split; 0 stays 0). A message
+// the stream's leader does not hold yet (the consumer's leader can be
+// ahead of it for a moment) answers 0: nothing is known to have moved.
 func (r *runner) eventSequence(ctx context.Context, seq uint64) (uint64, error) {
 	if !r.p.Split() || seq == 0 {
 		return seq, nil
@@ -43,32 +48,60 @@ func (r *runner) eventSequence(ctx context.Context, seq uint64) (uint64, error) 
 	if seq == r.lastMapped.split {
 		return r.lastMapped.event, nil
 	}
-	stream, err := r.ownStream(ctx)
-	if err != nil {
+	msg, err := r.leaderGet(ctx, map[string]any{"seq": seq})
+	if err != nil || msg == nil {
 		return 0, err
 	}
-	msg, err := stream.GetMsg(ctx, seq) // from the leader: the message is there
-	if err != nil {
-		return 0, fmt.Errorf("%s %d: %w", r.p.Stream(r.cfg.Version), seq, err)
-	}
-	event, ok := readmodel.SourceSequence(msg.Header)
-	if !ok {
-		return 0, fmt.Errorf("%s %d: %w", r.p.Stream(r.cfg.Version), seq, errNoSource)
-	}
-	r.lastMapped.split, r.lastMapped.event = seq, event
-	return event, nil
+	r.lastMapped.split, r.lastMapped.event = seq, msg.event
+	return msg.event, nil
 }
 
-// ownStream is the handle of the stream the projection's consumer reads.
-func (r *runner) ownStream(ctx context.Context) (jetstream.Stream, error) {
-	if r.own == nil {
-		s, err := r.js.Stream(ctx, r.p.Stream(r.cfg.Version))
-		if err != nil {
-			return nil, err
-		}
-		r.own = s
+// splitMsg is what leaderGet reads of a split stream's message.
+type splitMsg struct{ seq, event uint64 }
+
+// leaderGet asks the split stream's leader for one message (req is a
+// JetStream message-get request: by sequence, or next or last by
+// subject); nil when there is none. It goes to the leader whatever the
+// stream's settings (the client's GetMsg asks any replica once a stream
+// allows direct gets, and a replica may lag): keepPace and the floors
+// rely on what the leader holds.
+func (r *runner) leaderGet(ctx context.Context, req map[string]any) (*splitMsg, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
 	}
-	return r.own, nil
+	stream := r.p.Stream(r.cfg.Version)
+	reply, err := r.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %v: %w", stream, req, err)
+	}
+	var resp struct {
+		Message *struct {
+			Seq     uint64 `json:"seq"`
+			Headers []byte `json:"hdrs"`
+		} `json:"message"`
+		Error *jetstream.APIError `json:"error"`
+	}
+	if err := json.Unmarshal(reply.Data, &resp); err != nil {
+		return nil, fmt.Errorf("%s %v: %w", stream, req, err)
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
+		return nil, nil
+	case resp.Error != nil:
+		return nil, fmt.Errorf("%s %v: %w", stream, req, resp.Error)
+	case resp.Message == nil:
+		return nil, fmt.Errorf("%s %v: empty answer", stream, req)
+	}
+	h, err := nats.DecodeHeadersMsg(resp.Message.Headers)
+	if err != nil {
+		return nil, fmt.Errorf("%s %d: %w", stream, resp.Message.Seq, err)
+	}
+	event, ok := readmodel.SourceSequence(h)
+	if !ok {
+		return nil, fmt.Errorf("%s %d: %w", stream, resp.Message.Seq, errNoSource)
+	}
+	return &splitMsg{seq: resp.Message.Seq, event: event}, nil
 }
 
 // ackFloor is the consumer's ack floor: its delivery sequence, and the
