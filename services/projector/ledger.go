@@ -29,15 +29,25 @@ import (
 //   - a delivery (first or not) that is not the next delivery sequence
 //     this runner received is a gap (deliveries went elsewhere, and what
 //     went there may have been folded there), after which cached state
-//     may be behind the buckets and is dropped;
+//     may be behind the buckets and is dropped. So is a first delivery
+//     that follows a redelivery: a redelivery carries a new delivery
+//     sequence but an old event, and newer events may have been first
+//     delivered elsewhere before it, below this one (the fault suite
+//     found this: an instance restarted into redeliveries, then folded
+//     first deliveries onto state that lacked what a stopped instance had
+//     received and lost). And so is a redelivery of an event newer than
+//     any this runner received: it was first delivered elsewhere, and so
+//     may have been the events before it;
 //   - a delivery below the highest stream sequence delivered is late:
 //     later events of the same aggregates may have been folded elsewhere
 //     and will not come back, so state loaded to fold it must not be
 //     cached.
 type ledger struct {
 	floor, delivered uint64
-	// lastDelivery is the highest delivery sequence this runner received.
+	// lastDelivery is the highest delivery sequence this runner received,
+	// lastFirst whether that delivery was the event's first.
 	lastDelivery uint64
+	lastFirst    bool
 	// chain is valid only when chainKnown.
 	chain      uint64
 	chainKnown bool
@@ -65,9 +75,13 @@ type delivery struct {
 // deliver records that the event at p was received.
 func (l *ledger) deliver(p position) delivery {
 	d := delivery{folded: p.stream <= l.floor, late: p.stream < l.delivered,
-		gap: p.delivery > l.lastDelivery+1}
+		gap: p.delivery > l.lastDelivery+1 || // deliveries went elsewhere
+			(p.first && l.lastDelivery > 0 && !l.lastFirst) || // a first delivery after a redelivery
+			(!p.first && p.stream > l.delivered)} // a redelivery of an event newer than any here
 	l.delivered = max(l.delivered, p.stream)
-	l.lastDelivery = max(l.lastDelivery, p.delivery)
+	if p.delivery > l.lastDelivery {
+		l.lastDelivery, l.lastFirst = p.delivery, p.first
+	}
 	return d
 }
 

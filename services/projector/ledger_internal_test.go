@@ -37,12 +37,12 @@ func TestLedger(t *testing.T) {
 			want: []delivery{{late: true}}, raise: true, inOrder: false, floor: 3, behind: true},
 		{name: "the ack floor catches up", ack: &ackFloor{10, 8}, moved: true, floor: 8},
 		{name: "an ack floor behind the floor does not lower it", ack: &ackFloor{3, 2}, moved: false, floor: 8},
-		{name: "in order again: the chain restarted at the ack floor", deliver: []position{first(9, 11), first(10, 12)},
-			want: []delivery{{}, {}}, raise: true, inOrder: true, floor: 10},
+		{name: "in order again: the chain restarted at the ack floor (a first delivery after a redelivery drops the cache)",
+			deliver: []position{first(9, 11), first(10, 12)}, want: []delivery{{gap: true}, {}}, raise: true, inOrder: true, floor: 10},
 		{name: "an old redelivery after the floor passed it", deliver: []position{again(6, 13)},
 			want: []delivery{{folded: true, late: true}}, raise: true, inOrder: true, floor: 10},
 		{name: "a partition's share: stream sequences skip, deliveries do not", deliver: []position{first(14, 14), first(20, 15)},
-			want: []delivery{{}, {}}, raise: true, inOrder: true, floor: 20},
+			want: []delivery{{gap: true}, {}}, raise: true, inOrder: true, floor: 20},
 		{name: "quiet threads: the floor keeps pace with the stream", idle: 30, moved: true, floor: 30},
 		{name: "an idle mark behind the floor does not lower it", idle: 25, moved: false, floor: 30},
 		{name: "its next event continues the chain", deliver: []position{first(31, 16)},
@@ -58,6 +58,10 @@ func TestLedger(t *testing.T) {
 			want: []delivery{{}}, raise: true, inOrder: true, floor: 45},
 		{name: "a redelivery after deliveries went elsewhere is a gap too (what they held may be folded there)",
 			deliver: []position{again(47, 23)}, want: []delivery{{gap: true}}, raise: true, inOrder: false, floor: 45, behind: true},
+		{name: "a first delivery right after a redelivery: newer events may have gone elsewhere before it",
+			deliver: []position{first(60, 24), first(61, 25)}, want: []delivery{{gap: true}, {}}, raise: true, inOrder: false, floor: 45, behind: true},
+		{name: "a redelivery of an event newer than any here: it, and what came before it, went elsewhere first",
+			deliver: []position{again(70, 26)}, want: []delivery{{gap: true}}, raise: true, inOrder: false, floor: 45, behind: true},
 	}
 	var l ledger
 	for _, s := range steps {
