@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/gitwork"
 )
@@ -14,32 +12,8 @@ import (
 // TestThreadDiff checkpoints a real turn in a real repository, as a host
 // does, and reads its diff back with `peon thread diff`.
 func TestThreadDiff(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("GIT_CONFIG_GLOBAL", filepath.Join(home, "gitconfig"))
-	t.Setenv("GIT_CONFIG_NOSYSTEM", "1")
-	for k, v := range map[string]string{"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "t@example.com",
-		"GIT_COMMITTER_NAME": "Test", "GIT_COMMITTER_EMAIL": "t@example.com"} {
-		t.Setenv(k, v)
-	}
-	dir := t.TempDir()
-	git := func(args ...string) {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	writeFile := func(name, content string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git("init", "--quiet")
-	writeFile("README", "hello\n")
-	git("add", "-A")
-	git("commit", "--quiet", "-m", "initial")
+	gittest.Isolate(t)
+	dir, _ := gittest.NewRepo(t, "work", map[string]string{"README": "hello\n"})
 
 	s, url := startStack(t)
 	ctx := context.Background()
@@ -54,8 +28,8 @@ func TestThreadDiff(t *testing.T) {
 	if err := cp.BeforeTurn(ctx, info); err != nil {
 		t.Fatal(err)
 	}
-	writeFile("main.go", "package main\n\nfunc main() {}\n")
-	writeFile("README", "hello\nworld\n")
+	gittest.Write(t, dir, "main.go", "package main\n\nfunc main() {}\n")
+	gittest.Write(t, dir, "README", "hello\nworld\n")
 	s.Publish(t, th.ThreadID, turn, "1", domain.TurnComplete{StopReason: "end_turn"})
 	waitOutput(t, func() string {
 		return inProcess(t, invocation{args: []string{"thread", "show", th.ThreadID}, env: at(url)}).out

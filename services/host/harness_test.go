@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/peontest"
 	"github.com/peonhq/peon/pkg/contract"
@@ -142,27 +142,9 @@ func transcript(t *testing.T, s *peontest.Stack, thread, turn string) string {
 // gitRepo is a real repository with one commit.
 func gitRepo(t *testing.T) string {
 	t.Helper()
-	dir := t.TempDir()
-	for _, args := range [][]string{
-		{"init", "-q"}, {"config", "user.email", "t@example.com"}, {"config", "user.name", "t"},
-	} {
-		git(t, dir, args...)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "README"), []byte("hello\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	git(t, dir, "add", "-A")
-	git(t, dir, "commit", "-qm", "init")
+	gittest.Isolate(t)
+	dir, _ := gittest.NewRepo(t, "repo", map[string]string{"README": "hello\n"})
 	return dir
-}
-
-func git(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %v: %v\n%s", args, err, out)
-	}
-	return string(out)
 }
 
 // script writes an executable shell script and returns its path.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/peonhq/peon/internal/gittest"
 	"github.com/peonhq/peon/pkg/domain"
 	"github.com/peonhq/peon/services/host"
 )
@@ -34,7 +35,7 @@ func TestExecTurnEditsTheRepository(t *testing.T) {
 	if err != nil || string(notes) != "add a note\n" {
 		t.Errorf("notes.txt = %q (%v)", notes, err)
 	}
-	if st := git(t, repo, "status", "--porcelain"); !strings.Contains(st, "notes.txt") {
+	if st := gittest.Run(t, repo, "status", "--porcelain"); !strings.Contains(st, "notes.txt") {
 		t.Errorf("git status does not show the edit: %q", st)
 	}
 	u2 := s.Send(t, domain.StartTurn{ThreadID: th, Text: "another"}).TurnID
