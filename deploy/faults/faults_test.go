@@ -250,21 +250,44 @@ func (e *env) waitIngestDrained() {
 	e.t.Error("provider-ingest did not drain its consumer")
 }
 
+// readStream reads the whole event stream for the checker. Reads are
+// direct gets, which any replica answers, and a replica that was cut off or
+// frozen may still be catching up after the cluster reports healthy: it
+// would answer a shorter stream, and acknowledged events would look lost.
+// So the read is repeated until it reaches the leader's last sequence.
 func (e *env) readStream() ([]history.Record, uint64) {
-	var records []history.Record
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	last, err := eventstore.New(e.js).Load(ctx, contract.EventSubjects, 0, func(r eventstore.Record) error {
-		if r.Err != nil {
-			return fmt.Errorf("undecodable event %d: %w", r.Sequence, r.Err)
+	store := eventstore.New(e.js)
+	for {
+		leader, err := store.LeaderLastSequence(ctx, contract.EventSubjects)
+		if err != nil {
+			if ctx.Err() != nil {
+				e.t.Fatal(err)
+			}
+			time.Sleep(500 * time.Millisecond) // an election may still be under way
+			continue
 		}
-		records = append(records, history.FromStore(r))
-		return nil
-	})
-	if err != nil {
-		e.t.Fatal(err)
+		var records []history.Record
+		last, err := store.Load(ctx, contract.EventSubjects, 0, func(r eventstore.Record) error {
+			if r.Err != nil {
+				return fmt.Errorf("undecodable event %d: %w", r.Sequence, r.Err)
+			}
+			records = append(records, history.FromStore(r))
+			return nil
+		})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if last >= leader {
+			return records, last
+		}
+		if ctx.Err() != nil {
+			e.t.Fatalf("read the stream up to %d, the leader has %d", last, leader)
+		}
+		e.t.Logf("read the stream up to %d, the leader has %d: a replica is catching up, reading again", last, leader)
+		time.Sleep(500 * time.Millisecond)
 	}
-	return records, last
 }
 
 // projectionsEqualReplay waits for the live projections to fold the whole
