@@ -123,7 +123,7 @@ func gatherStatus(ctx context.Context, nc *nats.Conn, cl *client.Client, maxLag 
 	}
 	consumers := map[string]string{provision.IngestConsumer: contract.ProviderStream}
 	for _, p := range r.layout {
-		consumers[p.ConsumerName(r.version)] = contract.EventStream
+		consumers[p.ConsumerName(r.version)] = p.Stream(r.version)
 	}
 	for name, stream := range consumers {
 		cons, err := js.Consumer(ctx, stream, name)

@@ -300,6 +300,11 @@ func (s *Store) LastSequence(ctx context.Context, filter string) (uint64, error)
 	return msg.Sequence, nil
 }
 
+// LeaderRequestTimeout bounds a request to a stream's leader through the
+// JetStream API: while a stream elects a leader such a request can go
+// unanswered, and a caller without a deadline of its own would wait forever.
+const LeaderRequestTimeout = 5 * time.Second
+
 // LeaderLastSequence is LastSequence as the stream's leader answers it.
 // Reads (direct gets) may be served by a replica that has not applied the
 // latest appends yet; this one goes through the JetStream API to the leader,
@@ -312,6 +317,8 @@ func (s *Store) LeaderLastSequence(ctx context.Context, filter string) (uint64, 
 		return 0, err
 	}
 	s.requests.Add(1)
+	ctx, cancel := context.WithTimeout(ctx, LeaderRequestTimeout)
+	defer cancel()
 	msg, err := s.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+contract.EventStream, req)
 	if err != nil {
 		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)

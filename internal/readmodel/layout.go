@@ -3,6 +3,8 @@ package readmodel
 import (
 	"fmt"
 	"hash/fnv"
+
+	"github.com/peonhq/peon/pkg/contract"
 )
 
 // Projection is one durable consumer folding the stream into some buckets.
@@ -68,6 +70,19 @@ func PartitionOf(threadID string, n int) int {
 // Owns reports whether the projection folds the given thread.
 func (p Projection) Owns(threadID string) bool {
 	return p.Partitions <= 1 || PartitionOf(threadID, p.Partitions) == p.Partition
+}
+
+// Split reports whether the projection is one partition of a split
+// transcript, which reads its share of SplitStream (see split.go).
+func (p Projection) Split() bool { return p.Transcript && p.Partitions > 1 }
+
+// Stream is the stream the projection's consumer reads at read model
+// version v: the event stream, or for a split transcript the split stream.
+func (p Projection) Stream(v int) string {
+	if p.Split() {
+		return SplitStream(v)
+	}
+	return contract.EventStream
 }
 
 // TranscriptOf returns the projection of layout that folds the thread's

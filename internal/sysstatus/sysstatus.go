@@ -144,17 +144,19 @@ func hasService(services []Service, name string) bool {
 // provider-ingest.
 func consumers(ctx context.Context, js jetstream.JetStream) []Consumer {
 	want := map[string][]string{contract.ProviderStream: {provision.IngestConsumer}}
+	streams := []string{contract.EventStream}
 	if v, err := readmodel.CurrentVersion(ctx, js); err == nil {
+		streams = append(streams, readmodel.SplitStream(v))
 		layout, err := readmodel.DiscoverLayout(ctx, js, v)
 		if err != nil {
 			layout = readmodel.All
 		}
 		for _, p := range layout {
-			want[contract.EventStream] = append(want[contract.EventStream], p.ConsumerName(v))
+			want[p.Stream(v)] = append(want[p.Stream(v)], p.ConsumerName(v))
 		}
 	}
 	var out []Consumer
-	for _, stream := range []string{contract.EventStream, contract.ProviderStream} {
+	for _, stream := range append(streams, contract.ProviderStream) {
 		for _, name := range want[stream] {
 			c := Consumer{Stream: stream, Name: name}
 			cons, err := js.Consumer(ctx, stream, name)

@@ -41,6 +41,9 @@ type runner struct {
 	progress progressWriter
 	cons     jetstream.Consumer
 
+	// lastMapped serves a split transcript (split.go).
+	lastMapped struct{ split, event uint64 }
+
 	lastFolded, parked, loads, failures atomic.Int64
 }
 
@@ -119,7 +122,11 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		return fmt.Errorf("consumer %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
 	r.cons = cons
-	r.ledger.acked(info.AckFloor.Stream)
+	ackDelivery, ackEvent, err := r.ackFloor(ctx, info)
+	if err != nil {
+		return err
+	}
+	r.ledger.acked(ackDelivery, ackEvent)
 	if err := r.resume(ctx); err != nil {
 		return err
 	}
@@ -136,8 +143,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 			}
 		}
 	})
-	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m },
-		jetstream.PullPriorityGroup(readmodel.PriorityGroup), jetstream.PullMaxMessages(r.cfg.BatchSize), onErr)
+	cc, err := cons.Consume(func(m jetstream.Msg) { incoming <- m }, r.consumeOptions(onErr)...)
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", r.p.ConsumerName(r.cfg.Version), err)
 	}
@@ -167,7 +173,7 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		// instance hold the pin, it loses it for one pull; the projection
 		// does not depend on delivery order (state is folded from the
 		// stream, writes are guarded by sequence), so that is harmless.
-		if err := handover.Unpin(hctx, r.js, contract.EventStream, r.p.ConsumerName(r.cfg.Version), readmodel.PriorityGroup); err != nil {
+		if err := handover.Unpin(hctx, r.js, r.p.Stream(r.cfg.Version), r.p.ConsumerName(r.cfg.Version), readmodel.PriorityGroup); err != nil {
 			r.log.Debug("unpin", "err", err)
 		}
 	}()
@@ -188,6 +194,10 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		case <-behind.C:
 			if r.ledger.behind() {
 				if err := r.syncFloor(ctx); err != nil {
+					return err
+				}
+			} else if r.p.Split() && len(incoming) == 0 {
+				if err := r.keepPace(ctx); err != nil {
 					return err
 				}
 			}
@@ -213,18 +223,6 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 	}
 }
 
-// othersThread reports whether subject holds an event of a thread another
-// transcript partition folds: every partition reads the whole stream, and
-// the subject alone says that this one has nothing to do with the event,
-// so it is not even decoded (an undecodable one is parked by its owner).
-func (r *runner) othersThread(subject string) bool {
-	if !r.p.Transcript || r.p.Partitions <= 1 {
-		return false
-	}
-	_, thread, ok := contract.ParseEventSubject(subject)
-	return ok && thread != "" && !r.p.Owns(thread)
-}
-
 // process folds a batch, writes what it changed, records progress, then
 // acks: the checkpoint never runs ahead of the writes.
 func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
@@ -232,28 +230,29 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	var poison []jetstream.Msg
 	var last uint64
 	parked := false
-	seqs := make([]uint64, 0, len(batch))
+	positions := make([]position, 0, len(batch))
 	for _, m := range batch {
 		meta, err := m.Metadata()
 		if err != nil {
 			return err
 		}
-		seq := meta.Sequence.Stream
+		seq, subject, err := r.eventAt(m, meta)
+		if err != nil {
+			return err
+		}
 		last = seq
-		seqs = append(seqs, seq)
-		dl := r.ledger.deliver(seq)
+		at := position{stream: seq, delivery: meta.Sequence.Consumer, first: meta.NumDelivered == 1}
+		positions = append(positions, at)
+		dl := r.ledger.deliver(at)
 		if dl.gap {
 			// Another instance folded what lies between, so what this one
 			// has cached may be behind the buckets. Fold afresh.
 			r.log.Debug("gap in deliveries: cached state dropped", "seq", seq, "floor", r.ledger.floor)
 			r.forget()
 		}
-		if r.othersThread(m.Subject()) {
-			continue // acked with the batch, never decoded
-		}
-		rec, err := eventstore.DecodeRecord(m.Subject(), seq, meta.Timestamp, m.Headers(), m.Data())
+		rec, err := eventstore.DecodeRecord(subject, seq, meta.Timestamp, m.Headers(), m.Data())
 		if err != nil {
-			if perr := r.park(ctx, seq, m.Subject(), err); perr != nil {
+			if perr := r.park(ctx, seq, subject, err); perr != nil {
 				return perr
 			}
 			poison = append(poison, m)
@@ -272,7 +271,7 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	// that does not (redeliveries after a handover) is acked first, then
 	// the floor is read back from the consumer.
 	before := r.ledger.floor
-	inOrder := r.ledger.raise(seqs)
+	inOrder := r.ledger.raise(positions)
 	if inOrder && (r.ledger.floor > before || parked || r.progress.degraded()) {
 		if err := r.recordProgress(ctx); err != nil {
 			return err
@@ -312,7 +311,11 @@ func (r *runner) syncFloor(ctx context.Context) error {
 		return err
 	}
 	from := r.ledger.floor
-	if !r.ledger.acked(info.AckFloor.Stream) {
+	ackDelivery, ackEvent, err := r.ackFloor(ctx, info)
+	if err != nil {
+		return err
+	}
+	if !r.ledger.acked(ackDelivery, ackEvent) {
 		return nil
 	}
 	r.log.Debug("floor raised to the consumer's ack floor", "from", from, "to", r.ledger.floor, "delivered", r.ledger.delivered)
@@ -320,6 +323,40 @@ func (r *runner) syncFloor(ctx context.Context) error {
 	if err := r.countParked(ctx); err != nil {
 		return err
 	}
+	return r.recordProgress(ctx)
+}
+
+// keepPace raises a transcript partition's floor while its threads are
+// quiet: its consumer sees only its share of the stream, so without this
+// its progress would stand at its last own event, and a read asking for a
+// later sequence (or a rebuild waiting for the stream's end) would wait
+// for the next event of one of its threads. When every event the
+// consumer delivered is acked, and the split stream's leader (asked last,
+// so it knows at least what the consumer's leader knew) holds none of the
+// partition's events after the last delivered one, every event of the
+// partition up to the stream's last is folded. The consumer's own
+// pending count would not do: its leader may not hold the newest
+// messages yet, and counts nothing for them.
+func (r *runner) keepPace(ctx context.Context) error {
+	info, err := r.cons.Info(ctx)
+	if err != nil || info.NumAckPending != 0 {
+		return err
+	}
+	last, err := r.leaderGet(ctx, map[string]any{"last_by_subj": readmodel.SplitSubjects})
+	if err != nil || last == nil {
+		return err // nothing sourced yet
+	}
+	if last.seq > info.Delivered.Stream {
+		next, err := r.leaderGet(ctx, map[string]any{"seq": info.Delivered.Stream + 1, "next_by_subj": readmodel.SplitFilter(r.p.Partition)})
+		if err != nil || next != nil {
+			return err // one of its own events is on its way
+		}
+	}
+	event := last.event
+	if !r.ledger.idle(event) {
+		return nil
+	}
+	r.lastFolded.Store(int64(r.ledger.floor))
 	return r.recordProgress(ctx)
 }
 
@@ -343,7 +380,16 @@ func (r *runner) resume(ctx context.Context) error {
 		return err
 	}
 	info := stream.CachedInfo()
-	if rec.PastStreamEnd || rec.LastFolded <= info.State.LastSeq {
+	if rec.PastStreamEnd {
+		return nil
+	}
+	if rec.LastFolded <= info.State.LastSeq {
+		// A partition's consumer can be younger than its progress (moved to
+		// the split stream by an upgrade): what the record says is folded
+		// is, and is skipped.
+		if r.p.Split() && r.ledger.recorded(rec.LastFolded) {
+			r.lastFolded.Store(int64(r.ledger.floor))
+		}
 		return nil
 	}
 	// The read model was folded from events this stream does not hold
@@ -399,7 +445,7 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 		r.log.Warn("consumer info", "err", err)
 		return
 	}
-	if info.AckFloor.Stream > r.ledger.floor && r.cons != nil {
+	if _, acked, err := r.ackFloor(ctx, info); err == nil && acked > r.ledger.floor && r.cons != nil {
 		if err := r.syncFloor(ctx); err != nil {
 			r.log.Warn("progress", "err", err)
 		}

@@ -158,7 +158,7 @@ func (s *Service) runVersion(ctx context.Context, version int) error {
 	for _, p := range layout {
 		var cons jetstream.Consumer
 		err := retry.Startup.Until(ctx, retry.StartupPatience, retry.Missing, func() (err error) {
-			cons, err = s.js.Consumer(ctx, contract.EventStream, p.ConsumerName(version))
+			cons, err = s.js.Consumer(ctx, p.Stream(version), p.ConsumerName(version))
 			return err
 		})
 		if ctx.Err() != nil {

@@ -119,7 +119,10 @@ func TestServicesWorkWithLeastPrivilege(t *testing.T) {
 	}
 	admin := connect(t, srv, "admin", "", nil)
 	ajs, _ := jetstream.New(admin)
-	if err := provision.Run(ctx, ajs, provision.Options{IngestTiming: provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
+	// The transcript split in two: the projector reads the event stream
+	// (the catalog) and the split stream (the partitions).
+	if err := provision.Run(ctx, ajs, provision.Options{TranscriptPartitions: 2,
+		IngestTiming: provision.IngestTiming{AckWait: time.Second, PinnedTTL: 1500 * time.Millisecond}}); err != nil {
 		t.Fatal(err)
 	}
 	var dv, pv, qv, iv violations
