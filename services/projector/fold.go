@@ -10,6 +10,14 @@ import (
 
 // dirty collects what a batch changed, so each key is written once per
 // batch however many events touched it (a burst of chunks is one write).
+//
+// One batch can meet a thread (or project) in two states: its newest,
+// cached, and an older one loaded to fold a late redelivery alone (see
+// fold). A key is written from the newest state the batch marked it with:
+// were the older one to take its place, the write guard would skip it as
+// older than the stored value and the newest events would never be
+// written (the fault suite found thread records a turn short after leader
+// kills this way). The mark* methods keep that rule.
 type dirty struct {
 	projects map[string]*projectEntry
 	threads  map[string]*threadAgg
@@ -21,12 +29,88 @@ type dirty struct {
 	selected                *contract.SelectedRecord
 }
 
+// older reports whether a is another, older state of the thread than cur
+// (nil: no state), whose marks give way to cur's.
+func older(a, cur *threadAgg) bool { return cur != nil && a != cur && a.lastSeq < cur.lastSeq }
+
+// markThread marks a thread's record for writing.
+func (d *dirty) markThread(a *threadAgg) {
+	if !older(a, d.threads[a.id]) {
+		d.threads[a.id] = a
+	}
+}
+
+// markProject marks a project's record for writing.
+func (d *dirty) markProject(id string, p *projectEntry) {
+	if cur, ok := d.projects[id]; !ok || cur == p || p.state.Seq >= cur.state.Seq {
+		d.projects[id] = p
+	}
+}
+
+// markMessage marks a message's key for writing, unless a newer state of
+// its thread deleted it; a deletion by an older state gives way. (Within
+// one state both marks stay: the write is skipped when the message is
+// gone from it.)
+func (d *dirty) markMessage(key string, a *threadAgg) {
+	if del, ok := d.deleted[key]; ok {
+		if older(a, del.a) {
+			return
+		}
+		if del.a != a {
+			delete(d.deleted, key)
+		}
+	}
+	if !older(a, d.messages[key]) {
+		d.messages[key] = a
+	}
+}
+
+// markDeleted marks a message's key for deleting (dropped by a restore),
+// unless a newer state of its thread writes it.
+func (d *dirty) markDeleted(key string, del deletion) {
+	if cur, ok := d.messages[key]; ok {
+		if older(del.a, cur) {
+			return
+		}
+		if cur != del.a {
+			delete(d.messages, key)
+		}
+	}
+	if cur, ok := d.deleted[key]; !ok || !older(del.a, cur.a) {
+		d.deleted[key] = del
+	}
+}
+
 // toolCall marks a tool call's key for writing (it may have been dropped
 // earlier in the batch, and made again with the same id).
 func (d *dirty) toolCall(a *threadAgg, id string) {
-	key := contract.ToolCallKey(a.id, id)
-	delete(d.deletedTools, key)
-	d.toolCalls[key] = toolRef{a, id}
+	d.markToolCall(contract.ToolCallKey(a.id, id), toolRef{a, id})
+}
+
+func (d *dirty) markToolCall(key string, ref toolRef) {
+	if del, ok := d.deletedTools[key]; ok {
+		if older(ref.a, del.a) {
+			return
+		}
+		delete(d.deletedTools, key)
+	}
+	if cur, ok := d.toolCalls[key]; !ok || !older(ref.a, cur.a) {
+		d.toolCalls[key] = ref
+	}
+}
+
+// markToolDeleted marks a tool call's key for deleting (dropped by a
+// restore), unless a newer state of its thread writes it.
+func (d *dirty) markToolDeleted(key string, ref toolRef) {
+	if cur, ok := d.toolCalls[key]; ok {
+		if older(ref.a, cur.a) {
+			return
+		}
+		delete(d.toolCalls, key)
+	}
+	if cur, ok := d.deletedTools[key]; !ok || !older(ref.a, cur.a) {
+		d.deletedTools[key] = ref
+	}
 }
 
 // toolRef names one tool call of a thread's aggregate.
@@ -44,22 +128,22 @@ func newDirty() *dirty {
 // merge adds what other marked (a thread load that turned out complete).
 func (d *dirty) merge(other *dirty) {
 	for k, v := range other.projects {
-		d.projects[k] = v
+		d.markProject(k, v)
 	}
-	for k, v := range other.threads {
-		d.threads[k] = v
+	for _, v := range other.threads {
+		d.markThread(v)
 	}
 	for k, v := range other.messages {
-		d.messages[k] = v
+		d.markMessage(k, v)
 	}
 	for k, v := range other.deleted {
-		d.deleted[k] = v
+		d.markDeleted(k, v)
 	}
 	for k, v := range other.toolCalls {
-		d.toolCalls[k] = v
+		d.markToolCall(k, v)
 	}
 	for k, v := range other.deletedTools {
-		d.deletedTools[k] = v
+		d.markToolDeleted(k, v)
 	}
 	if other.selected != nil && (d.selected == nil || other.selected.Seq > d.selected.Seq) {
 		d.selected = other.selected
@@ -113,7 +197,7 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 	}
 	if p != nil && p.state.Seq >= rec.Sequence {
 		if at > rec.Sequence {
-			d.projects[id] = p
+			d.markProject(id, p)
 		}
 		return nil
 	}
@@ -133,7 +217,7 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 	if keep {
 		r.projects.Put(id, p)
 	}
-	d.projects[id] = p
+	d.markProject(id, p)
 	return nil
 }
 
@@ -176,7 +260,7 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 			}
 		}
 		if !domain.IsTranscriptEvent(e) {
-			d.threads[a.id] = a
+			d.markThread(a)
 		}
 		switch ev := e.(type) {
 		case domain.ToolCallStarted:
@@ -187,9 +271,7 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 		for _, id := range toolsBefore {
 			if t, ok := a.thread(); ok {
 				if _, still := t.ToolCall(id); !still {
-					key := contract.ToolCallKey(a.id, id)
-					delete(d.toolCalls, key)
-					d.deletedTools[key] = toolRef{a, id}
+					d.markToolDeleted(contract.ToolCallKey(a.id, id), toolRef{a, id})
 				}
 			}
 		}
@@ -209,11 +291,11 @@ func (r *runner) apply(ctx context.Context, a *threadAgg, e domain.ThreadEvent, 
 	}
 	if r.p.Transcript {
 		for _, id := range transcriptKeys(e) {
-			d.messages[contract.MessageKey(a.id, id)] = a
+			d.markMessage(contract.MessageKey(a.id, id), a)
 		}
 		for id, length := range before {
 			if _, still := a.model.Threads[a.id].Message(id); !still {
-				d.deleted[contract.MessageKey(a.id, id)] = deletion{a: a, segments: max(length-1, 0) / contract.SegmentBytes}
+				d.markDeleted(contract.MessageKey(a.id, id), deletion{a: a, segments: max(length-1, 0) / contract.SegmentBytes})
 			}
 		}
 	}

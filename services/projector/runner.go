@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -127,6 +128,8 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 		return err
 	}
 	r.ledger.acked(ackDelivery, ackEvent)
+	r.log.Debug("consuming", "ack_delivery", ackDelivery, "ack_event", ackEvent, "floor", r.ledger.floor,
+		"delivered", r.ledger.delivered, "last_delivery", r.ledger.lastDelivery, "chain", r.ledger.chain, "chain_known", r.ledger.chainKnown)
 	if err := r.resume(ctx); err != nil {
 		return err
 	}
@@ -272,6 +275,10 @@ func (r *runner) process(ctx context.Context, batch []jetstream.Msg) error {
 	// the floor is read back from the consumer.
 	before := r.ledger.floor
 	inOrder := r.ledger.raise(positions)
+	if r.log.Enabled(ctx, slog.LevelDebug) {
+		r.log.Debug("batch folded", "positions", describePositions(positions), "in_order", inOrder,
+			"floor_before", before, "floor", r.ledger.floor, "delivered", r.ledger.delivered, "chain", r.ledger.chain, "chain_known", r.ledger.chainKnown)
+	}
 	if inOrder && (r.ledger.floor > before || parked || r.progress.degraded()) {
 		if err := r.recordProgress(ctx); err != nil {
 			return err
@@ -318,7 +325,8 @@ func (r *runner) syncFloor(ctx context.Context) error {
 	if !r.ledger.acked(ackDelivery, ackEvent) {
 		return nil
 	}
-	r.log.Debug("floor raised to the consumer's ack floor", "from", from, "to", r.ledger.floor, "delivered", r.ledger.delivered)
+	r.log.Debug("floor raised to the consumer's ack floor", "from", from, "to", r.ledger.floor, "delivered", r.ledger.delivered,
+		"ack_delivery", ackDelivery, "chain", r.ledger.chain, "chain_known", r.ledger.chainKnown)
 	r.lastFolded.Store(int64(r.ledger.floor))
 	if err := r.countParked(ctx); err != nil {
 		return err
@@ -453,4 +461,20 @@ func (r *runner) logLag(ctx context.Context, cons jetstream.Consumer) {
 	threads, bytes := r.threads.Len()
 	r.log.Info("projection", "last_folded", r.lastFolded.Load(), "pending", info.NumPending,
 		"ack_pending", info.NumAckPending, "parked", r.parked.Load(), "cached_threads", threads, "cached_bytes", bytes)
+}
+
+// describePositions is a batch's positions for a debug line: stream
+// sequence, delivery sequence, and "r" for a redelivery.
+func describePositions(ps []position) string {
+	var b strings.Builder
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d@%d", p.stream, p.delivery)
+		if !p.first {
+			b.WriteByte('r')
+		}
+	}
+	return b.String()
 }
