@@ -200,8 +200,11 @@ func (r *runner) consume(ctx context.Context, cons jetstream.Consumer) error {
 					return err
 				}
 			} else if r.p.Split() && len(incoming) == 0 {
+				// An idle check: one that fails (a leader election) is
+				// tried again at the next tick, not a reason to restart
+				// consuming and drop the caches.
 				if err := r.keepPace(ctx); err != nil {
-					return err
+					r.log.Warn("keeping pace with the stream", "err", err)
 				}
 			}
 			continue
