@@ -48,20 +48,14 @@ func (d *dirty) markProject(id string, p *projectEntry) {
 }
 
 // markMessage marks a message's key for writing, unless a newer state of
-// its thread deleted it; a deletion by an older state gives way, and so
-// does one by the same state when the message is back in it (a restore
-// dropped it, and its id was used again: every segment is written anew).
-// Otherwise both marks stay, and the write is skipped, the message being
-// gone from the state.
+// its thread deleted it. A deletion by the same or an older state stays:
+// the flush deletes before it writes, so a message made again under a
+// dropped id (the decider checks ids against the current state only) is
+// written whole over nothing, its old segments gone; and a write of a
+// message gone from its state is skipped.
 func (d *dirty) markMessage(key string, a *threadAgg) {
-	if del, ok := d.deleted[key]; ok {
-		if older(a, del.a) {
-			return
-		}
-		if del.a != a || a.hasMessage(key) {
-			delete(d.deleted, key)
-			delete(a.segmentsWritten, key)
-		}
+	if del, ok := d.deleted[key]; ok && older(a, del.a) {
+		return
 	}
 	if !older(a, d.messages[key]) {
 		d.messages[key] = a
@@ -226,9 +220,6 @@ func (r *runner) foldProject(ctx context.Context, id string, rec eventstore.Reco
 
 func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec eventstore.Record, d *dirty, keep bool) error {
 	_, created := e.(domain.ThreadCreated)
-	if _, cached := r.threads.Get(e.EventThreadID()); !keep && !cached {
-		return r.foldLate(ctx, e.EventThreadID(), rec.Sequence, d)
-	}
 	a, err := r.threadAt(ctx, e.EventThreadID(), rec.Sequence, created, d, keep)
 	if err != nil {
 		return err
@@ -237,28 +228,6 @@ func (r *runner) foldThread(ctx context.Context, e domain.ThreadEvent, rec event
 		return nil // folded already, and marked if it might be unwritten (see threadAt)
 	}
 	return r.apply(ctx, a, e, rec, d, rec.Sequence, keep)
-}
-
-// foldLate folds a late event of a thread that is not cached. It loads
-// the thread through its newest event in the stream (as the stream's
-// leader has it), not only up to the late event: the thread's later
-// events may have been folded and written elsewhere, and state that stops
-// at the late event would write keys older than theirs (skipped by the
-// guard, harmlessly) or bring back a key a later event removed (a restore
-// drops messages and tool calls; a deletion leaves no stamp for the guard
-// to compare with). Writing the newest state instead is what a replay
-// ends with; it may run ahead of events this runner has not been
-// delivered yet, whose own writes the guard then skips as older. The
-// state is not cached (see fold).
-func (r *runner) foldLate(ctx context.Context, id string, seq uint64, d *dirty) error {
-	newest, err := r.store.LeaderLastSequence(ctx, contract.ThreadFilter(id))
-	if err != nil {
-		return err
-	}
-	_, err = untilCurrent(ctx, func() (*threadAgg, error) {
-		return r.loadThrough(ctx, id, max(newest, seq), d)
-	})
-	return err
 }
 
 // apply folds one event into a thread's aggregate and marks the keys it

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,83 +100,115 @@ func (f *restoreFixture) message(id string) *contract.MessageRecord {
 	return &rec
 }
 
-// TestLateEventDoesNotBringBackWhatARestoreDropped: a thread's reply is
-// lost in transit and comes back after the thread was restored to a
-// checkpoint before it. Folded on state loaded up to the late event, the
-// reply would be written again (a deletion leaves no stamp for the write
-// guard to compare with) though the thread no longer has it.
-func TestLateEventDoesNotBringBackWhatARestoreDropped(t *testing.T) {
+// TestRestoredMessageIdUsedAgainIsWritten: one batch drops a long
+// message with a restore and makes a shorter one under the same id (the
+// decider checks ids against the current state only). The old message's
+// keys are deleted before the new one is written: the deletion and the
+// write do not race, and no segment of the old text is left behind or
+// kept over the new one's (a longer stored segment wins the segment guard).
+func TestRestoredMessageIdUsedAgainIsWritten(t *testing.T) {
+	long := strings.Repeat("a", 150<<10)    // head and two segments
+	shorter := strings.Repeat("b", 100<<10) // head and one segment
 	f := newRestoreFixture(t,
 		domain.ProjectCreated{ProjectID: "p", Name: "p", Path: "/p"},
 		domain.ThreadCreated{ThreadID: "t", ProjectID: "p"},
 		domain.TurnStarted{ThreadID: "t", TurnID: "tu1", MessageID: "q1", Text: "first"},
 		domain.CheckpointCreated{ThreadID: "t", CheckpointID: "cp1", TurnID: "tu1", Ref: "refs/peon/cp1"},
 		domain.TurnStarted{ThreadID: "t", TurnID: "tu2", MessageID: "q2", Text: "second"},
-		domain.MessageAppended{ThreadID: "t", TurnID: "tu2", MessageID: "m2", Role: domain.RoleAssistant, Text: "reply"},
+		domain.MessageAppended{ThreadID: "t", TurnID: "tu2", MessageID: "x", Role: domain.RoleAssistant, Text: long},
 		domain.CheckpointRestored{ThreadID: "t", CheckpointID: "cp1", TurnID: "tu1", Ref: "refs/peon/cp1"},
-		domain.ThreadCreated{ThreadID: "u", ProjectID: "p"},
+		domain.TurnStarted{ThreadID: "t", TurnID: "tu3", MessageID: "q3", Text: "third"},
+		domain.MessageAppended{ThreadID: "t", TurnID: "tu3", MessageID: "x", Role: domain.RoleAssistant, Text: shorter},
 	)
 	ctx := t.Context()
 	r := f.runner()
-	msgs := f.fetch(8)
-	if err := r.process(ctx, msgs[:5]); err != nil {
+	msgs := f.fetch(9)
+	if err := r.process(ctx, msgs[:6]); err != nil {
 		t.Fatal(err)
 	}
-	if err := msgs[5].Nak(); err != nil { // the reply's delivery is lost
+	if got := f.text("x"); got != long {
+		t.Fatalf("message x holds %d bytes, want the long reply's %d", len(got), len(long))
+	}
+	if err := r.process(ctx, msgs[6:]); err != nil {
 		t.Fatal(err)
 	}
-	late := f.fetch(1)[0]
-	if err := r.process(ctx, msgs[6:8]); err != nil { // the restore, then another thread
-		t.Fatal(err)
+	if got := f.text("x"); got != shorter {
+		t.Fatalf("message x holds %d bytes (%d of them the old reply's), want the new reply's %d",
+			len(got), strings.Count(got, "a"), len(shorter))
 	}
-	if err := r.process(ctx, []jetstream.Msg{late}); err != nil {
-		t.Fatal(err)
-	}
-	for _, id := range []string{"q2", "m2"} {
-		if rec := f.message(id); rec != nil {
-			t.Errorf("message %s is in the read model (%q at seq %d), but the restore dropped it", id, rec.Text, rec.Seq)
-		}
-	}
-	if rec := f.message("q1"); rec == nil || rec.Text != "first" {
-		t.Errorf("message q1 = %+v, want the first prompt", rec)
+	if f.message("q2") != nil {
+		t.Error("the dropped prompt q2 is still in the read model")
 	}
 }
 
-// TestRestoredMessageIdUsedAgainIsWritten: one batch drops a message with
-// a restore and makes a new one under the same id (the decider checks ids
-// against the current state only). The key is written, not deleted: the
-// deletion and the write must not race.
-func TestRestoredMessageIdUsedAgainIsWritten(t *testing.T) {
+// text assembles message id's text from its head and segments, as the
+// query service does, and fails on a segment the head does not count.
+func (f *restoreFixture) text(id string) string {
+	f.t.Helper()
+	rec := f.message(id)
+	if rec == nil {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(rec.Text)
+	for n := 1; ; n++ {
+		e, err := f.kv[readmodel.BucketsV(1).Messages].Get(f.t.Context(), contract.SegmentKey("t", id, n))
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			if n <= rec.Segments {
+				f.t.Fatalf("segment %d of %d of message %s is missing", n, rec.Segments, id)
+			}
+			return b.String()
+		}
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if n > rec.Segments {
+			f.t.Fatalf("message %s has %d segments, but segment %d is stored", id, rec.Segments, n)
+		}
+		var seg contract.MessageSegment
+		if err := domain.Unmarshal(domain.MessagePack, e.Value(), &seg); err != nil {
+			f.t.Fatal(err)
+		}
+		b.WriteString(seg.Text)
+	}
+}
+
+// TestFailedLoadLeavesTheSelectionAsItWas: a thread load that a replica
+// still catching up cuts short is tried again; the selection its history
+// moved must be as it was for the next attempt, or that attempt would find
+// it moved already and mark nothing, and the selection would never be
+// written.
+func TestFailedLoadLeavesTheSelectionAsItWas(t *testing.T) {
 	f := newRestoreFixture(t,
 		domain.ProjectCreated{ProjectID: "p", Name: "p", Path: "/p"},
 		domain.ThreadCreated{ThreadID: "t", ProjectID: "p"},
-		domain.TurnStarted{ThreadID: "t", TurnID: "tu1", MessageID: "q1", Text: "first"},
-		domain.CheckpointCreated{ThreadID: "t", CheckpointID: "cp1", TurnID: "tu1", Ref: "refs/peon/cp1"},
-		domain.TurnStarted{ThreadID: "t", TurnID: "tu2", MessageID: "x", Text: "second"},
-		domain.CheckpointRestored{ThreadID: "t", CheckpointID: "cp1", TurnID: "tu1", Ref: "refs/peon/cp1"},
-		domain.TurnStarted{ThreadID: "t", TurnID: "tu3", MessageID: "x", Text: "third"},
+		domain.ThreadSelected{ThreadID: "t"},
+		domain.ThreadStatusChanged{ThreadID: "t", Status: domain.StatusRunning},
 	)
-	ctx := t.Context()
-	r := f.runner()
-	msgs := f.fetch(7)
-	if err := r.process(ctx, msgs[:5]); err != nil {
+	r := newRunner(readmodel.Catalog, Config{Version: 1}.withDefaults(), f.js, f.kv, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	r.cons = f.cons
+	// Loading up to an event the stream does not hold (yet) is what a
+	// replica behind answers.
+	_, err := r.loadThread(t.Context(), "t", 10, false, newDirty(), true)
+	if !errors.Is(err, eventstore.ErrReplicaBehind) {
+		t.Fatalf("load up to a missing event: %v, want ErrReplicaBehind", err)
+	}
+	if r.selectedKnown {
+		t.Fatalf("the failed load left the selection at %+v", r.selected)
+	}
+	// The next attempt reaches the event: the selection its history
+	// moved is marked for writing.
+	d := newDirty()
+	if _, err := r.loadThread(t.Context(), "t", 4, false, d, true); err != nil {
 		t.Fatal(err)
 	}
-	if rec := f.message("x"); rec == nil || rec.Text != "second" {
-		t.Fatalf("message x = %+v, want the second prompt", rec)
-	}
-	if err := r.process(ctx, msgs[5:]); err != nil {
-		t.Fatal(err)
-	}
-	if rec := f.message("x"); rec == nil || rec.Text != "third" || rec.Seq != 7 {
-		t.Fatalf("message x = %+v, want the third prompt at seq 7", rec)
+	if d.selected == nil || d.selected.ThreadID != "t" || d.selected.Seq != 3 {
+		t.Fatalf("selection marked = %+v, want t at 3", d.selected)
 	}
 }
 
 // TestDirtyMarksKeepTheNewestState pins the marking rules a batch's writes
-// follow (see dirty): the integration tests above reach them only when
-// the batch's timing falls so (a deletion and a write of one key race in
-// the flush, and the write usually wins).
+// follow (see dirty), case by case.
 func TestDirtyMarksKeepTheNewestState(t *testing.T) {
 	state := func(seq uint64, withX bool) *threadAgg {
 		a := &threadAgg{id: "t", model: domain.NewModel(), segmentsWritten: map[string]int{}}
@@ -221,42 +254,30 @@ func TestDirtyMarksKeepTheNewestState(t *testing.T) {
 			t.Fatal("the deletion is gone")
 		}
 	})
-	t.Run("a deletion by an older state gives way to a newer state's write", func(t *testing.T) {
+	t.Run("a deletion by an older state marked first stays beside a newer state's write (deleted first, then written)", func(t *testing.T) {
 		older, newer := state(4, false), state(5, true)
 		d := newDirty()
 		d.markDeleted(x, deletion{a: older})
 		d.markMessage(x, newer)
-		if _, ok := d.deleted[x]; ok || d.messages[x] != newer {
-			t.Fatal("the older deletion stands against the newer write")
+		if _, ok := d.deleted[x]; !ok || d.messages[x] != newer {
+			t.Fatal("want both the deletion and the newer write")
 		}
+		// After the newer write, the older deletion adds nothing: the newer
+		// state folded that restore itself.
 		d = newDirty()
 		d.markMessage(x, newer)
 		d.markDeleted(x, deletion{a: older})
 		if _, ok := d.deleted[x]; ok || d.messages[x] != newer {
-			t.Fatal("an older deletion after the newer write was marked")
+			t.Fatal("want the newer write alone")
 		}
 	})
-	t.Run("within one state, a message made again after its deletion is written", func(t *testing.T) {
+	t.Run("within one state, a deletion and a write both stay", func(t *testing.T) {
 		a := state(5, true)
-		a.segmentsWritten[x] = 3
 		d := newDirty()
 		d.markDeleted(x, deletion{a: a})
-		d.markMessage(x, a)
-		if _, ok := d.deleted[x]; ok || d.messages[x] != a {
-			t.Fatal("the message made again is still marked for deletion")
-		}
-		if _, ok := a.segmentsWritten[x]; ok {
-			t.Fatal("the old message's segments count would skip the new one's")
-		}
-	})
-	t.Run("within one state, a message gone from it keeps its deletion", func(t *testing.T) {
-		a := state(5, false)
-		d := newDirty()
-		d.markMessage(x, a) // an event about x, then the restore that dropped it
-		d.markDeleted(x, deletion{a: a})
-		d.markMessage(x, a) // a later event naming x, which the state no longer has
-		if _, ok := d.deleted[x]; !ok {
-			t.Fatal("the deletion of a message gone from the state was dropped")
+		d.markMessage(x, a) // made again under the same id
+		if _, ok := d.deleted[x]; !ok || d.messages[x] != a {
+			t.Fatal("want both the deletion and the write")
 		}
 	})
 	t.Run("tool calls follow the same rules", func(t *testing.T) {

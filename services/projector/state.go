@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -30,18 +29,6 @@ type threadAgg struct {
 }
 
 func (a *threadAgg) Bytes() int64 { return a.bytes }
-
-// hasMessage reports whether the state holds the message under key (a
-// contract.MessageKey of this thread).
-func (a *threadAgg) hasMessage(key string) bool {
-	t, ok := a.thread()
-	if !ok {
-		return false
-	}
-	_, id, _ := strings.Cut(key, ".")
-	_, ok = t.Message(id)
-	return ok
-}
 
 func (a *threadAgg) thread() (*domain.ThreadState, bool) {
 	t, ok := a.model.Threads[a.id]
@@ -108,19 +95,12 @@ func (r *runner) threadAt(ctx context.Context, id string, seq uint64, created bo
 // event before it, so seeing it proves the load complete; one that has not
 // is ErrReplicaBehind.
 func (r *runner) loadThread(ctx context.Context, id string, seq uint64, created bool, d *dirty, keep bool) (*threadAgg, error) {
-	return r.loadUpTo(ctx, id, seq, created, false, d, keep)
-}
-
-// loadThrough folds thread id's events up to seq, seq included, for a
-// late event (see foldLate); the state is not cached.
-func (r *runner) loadThrough(ctx context.Context, id string, seq uint64, d *dirty) (*threadAgg, error) {
-	return r.loadUpTo(ctx, id, seq, false, true, d, false)
-}
-
-// loadUpTo is loadThread, and with through loadThrough.
-func (r *runner) loadUpTo(ctx context.Context, id string, seq uint64, created, through bool, d *dirty, keep bool) (*threadAgg, error) {
 	a := &threadAgg{id: id, model: domain.NewModel(), segmentsWritten: map[string]int{}}
 	marks := newDirty()
+	// Folding the history can move the selection (setSelection), whose
+	// mark is in marks: an attempt that fails leaves it as it was, or the
+	// next attempt would find it moved and mark nothing.
+	selected, selectedKnown := r.selected, r.selectedKnown
 	current := false
 	load := r.store.LoadBefore
 	if created {
@@ -129,9 +109,7 @@ func (r *runner) loadUpTo(ctx context.Context, id string, seq uint64, created, t
 	_, err := load(ctx, contract.ThreadFilter(id), 0, seq+1, func(rec eventstore.Record) error {
 		if rec.Sequence == seq {
 			current = true
-			if !through {
-				return nil // the caller folds it
-			}
+			return nil // the caller folds it
 		}
 		if rec.Err != nil {
 			return nil // parked when it was delivered
@@ -148,11 +126,12 @@ func (r *runner) loadUpTo(ctx context.Context, id string, seq uint64, created, t
 	}
 	if err != nil {
 		r.threads.Remove(id)
+		r.selected, r.selectedKnown = selected, selectedKnown
 		return nil, err
 	}
 	d.merge(marks)
 	r.loads.Add(1)
-	r.log.Debug("thread loaded", "thread", id, "at", seq, "through", through, "floor", r.ledger.floor, "delivered", r.ledger.delivered, "last", a.lastSeq,
+	r.log.Debug("thread loaded", "thread", id, "at", seq, "floor", r.ledger.floor, "delivered", r.ledger.delivered, "last", a.lastSeq,
 		"rewritten_threads", len(marks.threads), "rewritten_messages", len(marks.messages))
 	if !keep {
 		return a, nil // folds a late event only: see fold

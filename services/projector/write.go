@@ -12,8 +12,14 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// flush writes everything a batch changed, concurrently across keys.
+// flush writes everything a batch changed, concurrently across keys. Keys
+// a restore dropped are deleted first: a message made again under a
+// dropped id is then written whole over nothing, never raced by the
+// deletion of its old self.
 func (r *runner) flush(ctx context.Context, d *dirty) error {
+	if err := r.deleteDropped(ctx, d); err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(r.cfg.WriteConcurrency)
 	for id, p := range d.projects {
@@ -48,17 +54,6 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		seq, revs := c.Seq, &ref.a.revs
 		g.Go(func() error { return r.putBytes(ctx, r.buckets.Threads, key, value, seq, revs) })
 	}
-	for key, ref := range d.deletedTools {
-		revs := &ref.a.revs
-		g.Go(func() error {
-			revs.forget(key)
-			err := r.kv[r.buckets.Threads].Delete(ctx, key)
-			if errors.Is(err, jetstream.ErrKeyNotFound) {
-				return nil
-			}
-			return err
-		})
-	}
 	for key, a := range d.messages {
 		t, ok := a.thread()
 		if !ok {
@@ -80,6 +75,34 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 		}
 		a.segmentsWritten[key] = rec.Segments
 	}
+	if d.selected != nil {
+		sel := *d.selected
+		g.Go(func() error {
+			return r.put(ctx, contract.BucketMeta, contract.MetaSelectedThread, sel, sel.Seq, &r.metaRevs)
+		})
+	}
+	return g.Wait()
+}
+
+// deleteDropped deletes the messages (with their segments) and tool calls
+// a restore dropped.
+func (r *runner) deleteDropped(ctx context.Context, d *dirty) error {
+	if len(d.deleted) == 0 && len(d.deletedTools) == 0 {
+		return nil
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(r.cfg.WriteConcurrency)
+	for key, ref := range d.deletedTools {
+		revs := &ref.a.revs
+		g.Go(func() error {
+			revs.forget(key)
+			err := r.kv[r.buckets.Threads].Delete(ctx, key)
+			if errors.Is(err, jetstream.ErrKeyNotFound) {
+				return nil
+			}
+			return err
+		})
+	}
 	for key, del := range d.deleted {
 		a := del.a
 		keys := []string{key}
@@ -87,6 +110,9 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 			keys = append(keys, key+"/"+strconv.Itoa(n))
 		}
 		delete(a.segmentsWritten, key)
+		if w, ok := d.messages[key]; ok {
+			delete(w.segmentsWritten, key) // made again: every segment is new
+		}
 		for _, k := range keys {
 			g.Go(func() error {
 				a.revs.forget(k)
@@ -97,12 +123,6 @@ func (r *runner) flush(ctx context.Context, d *dirty) error {
 				return err
 			})
 		}
-	}
-	if d.selected != nil {
-		sel := *d.selected
-		g.Go(func() error {
-			return r.put(ctx, contract.BucketMeta, contract.MetaSelectedThread, sel, sel.Seq, &r.metaRevs)
-		})
 	}
 	return g.Wait()
 }
