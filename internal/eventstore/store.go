@@ -312,35 +312,56 @@ const LeaderRequestTimeout = 5 * time.Second
 // GetLastMsgForSubject cannot be used: on a stream that allows direct gets
 // it asks any replica.)
 func (s *Store) LeaderLastSequence(ctx context.Context, filter string) (uint64, error) {
-	req, err := json.Marshal(map[string]string{"last_by_subj": filter})
-	if err != nil {
+	s.requests.Add(1)
+	msg, err := LeaderGet(ctx, s.js.Conn(), contract.EventStream, map[string]any{"last_by_subj": filter})
+	if err != nil || msg == nil {
 		return 0, err
 	}
-	s.requests.Add(1)
+	return msg.Sequence, nil
+}
+
+// LeaderMsg is a stream's message as its leader holds it: the sequence,
+// and the headers as stored (nats.DecodeHeadersMsg reads them).
+type LeaderMsg struct {
+	Sequence uint64
+	Headers  []byte
+}
+
+// LeaderGet asks stream's leader, through the JetStream API, for one
+// message; req is a message-get request (by "seq", "next_by_subj" from
+// "seq", or "last_by_subj"). It returns nil when there is none. The API
+// goes to the leader whatever the stream allows, where a direct get may
+// be answered by a replica still catching up.
+func LeaderGet(ctx context.Context, nc *nats.Conn, stream string, req map[string]any) (*LeaderMsg, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, LeaderRequestTimeout)
 	defer cancel()
-	msg, err := s.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+contract.EventStream, req)
+	reply, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, body)
 	if err != nil {
-		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)
+		return nil, fmt.Errorf("%s leader %v: %w", stream, req, err)
 	}
 	var resp struct {
 		Message *struct {
-			Seq uint64 `json:"seq"`
+			Seq     uint64 `json:"seq"`
+			Headers []byte `json:"hdrs"`
 		} `json:"message"`
 		Error *jetstream.APIError `json:"error"`
 	}
-	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, err)
+	if err := json.Unmarshal(reply.Data, &resp); err != nil {
+		return nil, fmt.Errorf("%s leader %v: %w", stream, req, err)
 	}
 	switch {
 	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
-		return 0, nil
+		return nil, nil
 	case resp.Error != nil:
-		return 0, fmt.Errorf("leader's last sequence of %s: %w", filter, resp.Error)
+		return nil, fmt.Errorf("%s leader %v: %w", stream, req, resp.Error)
 	case resp.Message == nil:
-		return 0, fmt.Errorf("leader's last sequence of %s: empty answer", filter)
+		return nil, fmt.Errorf("%s leader %v: empty answer", stream, req)
 	}
-	return resp.Message.Seq, nil
+	return &LeaderMsg{Sequence: resp.Message.Seq, Headers: resp.Message.Headers}, nil
 }
 
 // DecodeRecord turns a stored message into a Record. An undecodable event

@@ -2,7 +2,6 @@ package projector
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -59,54 +58,25 @@ func (r *runner) eventSequence(ctx context.Context, seq uint64) (uint64, error) 
 // splitMsg is what leaderGet reads of a split stream's message.
 type splitMsg struct{ seq, event uint64 }
 
-// leaderGet asks the split stream's leader for one message (req is a
-// JetStream message-get request: by sequence, or next or last by
-// subject); nil when there is none. It goes to the leader whatever the
-// stream's settings (the client's GetMsg asks any replica once a stream
-// allows direct gets, and a replica may lag): keepPace and the floors
-// rely on what the leader holds.
+// leaderGet asks the split stream's leader for one message (by sequence,
+// or next or last by subject: eventstore.LeaderGet) and reads its
+// event-stream sequence; nil when there is none. keepPace and the floors
+// rely on what the leader holds, not on a replica that may lag.
 func (r *runner) leaderGet(ctx context.Context, req map[string]any) (*splitMsg, error) {
-	body, err := json.Marshal(req)
-	if err != nil {
+	stream := r.p.Stream(r.cfg.Version)
+	msg, err := eventstore.LeaderGet(ctx, r.js.Conn(), stream, req)
+	if err != nil || msg == nil {
 		return nil, err
 	}
-	stream := r.p.Stream(r.cfg.Version)
-	// While the stream elects a leader the API may leave a request
-	// unanswered: bounded, so a quiet partition's keepPace or a floor read
-	// fails and is tried again instead of waiting forever.
-	ctx, cancel := context.WithTimeout(ctx, eventstore.LeaderRequestTimeout)
-	defer cancel()
-	reply, err := r.js.Conn().RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, body)
+	h, err := nats.DecodeHeadersMsg(msg.Headers)
 	if err != nil {
-		return nil, fmt.Errorf("%s %v: %w", stream, req, err)
-	}
-	var resp struct {
-		Message *struct {
-			Seq     uint64 `json:"seq"`
-			Headers []byte `json:"hdrs"`
-		} `json:"message"`
-		Error *jetstream.APIError `json:"error"`
-	}
-	if err := json.Unmarshal(reply.Data, &resp); err != nil {
-		return nil, fmt.Errorf("%s %v: %w", stream, req, err)
-	}
-	switch {
-	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
-		return nil, nil
-	case resp.Error != nil:
-		return nil, fmt.Errorf("%s %v: %w", stream, req, resp.Error)
-	case resp.Message == nil:
-		return nil, fmt.Errorf("%s %v: empty answer", stream, req)
-	}
-	h, err := nats.DecodeHeadersMsg(resp.Message.Headers)
-	if err != nil {
-		return nil, fmt.Errorf("%s %d: %w", stream, resp.Message.Seq, err)
+		return nil, fmt.Errorf("%s %d: %w", stream, msg.Sequence, err)
 	}
 	event, ok := readmodel.SourceSequence(h)
 	if !ok {
-		return nil, fmt.Errorf("%s %d: %w", stream, resp.Message.Seq, errNoSource)
+		return nil, fmt.Errorf("%s %d: %w", stream, msg.Sequence, errNoSource)
 	}
-	return &splitMsg{seq: resp.Message.Seq, event: event}, nil
+	return &splitMsg{seq: msg.Sequence, event: event}, nil
 }
 
 // ackFloor is the consumer's ack floor: its delivery sequence, and the
