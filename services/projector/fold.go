@@ -29,9 +29,9 @@ type dirty struct {
 	selected                *contract.SelectedRecord
 }
 
-// older reports whether a is another, older state of the thread than cur
-// (nil: no state), whose marks give way to cur's.
-func older(a, cur *threadAgg) bool { return cur != nil && a != cur && a.lastSeq < cur.lastSeq }
+// older reports whether a is an older state of the thread than cur (nil:
+// no state), whose marks give way to cur's.
+func older(a, cur *threadAgg) bool { return cur != nil && a.lastSeq < cur.lastSeq }
 
 // markThread marks a thread's record for writing.
 func (d *dirty) markThread(a *threadAgg) {
@@ -42,71 +42,61 @@ func (d *dirty) markThread(a *threadAgg) {
 
 // markProject marks a project's record for writing.
 func (d *dirty) markProject(id string, p *projectEntry) {
-	if cur, ok := d.projects[id]; !ok || cur == p || p.state.Seq >= cur.state.Seq {
+	if cur, ok := d.projects[id]; !ok || p.state.Seq >= cur.state.Seq {
 		d.projects[id] = p
 	}
 }
 
-// markMessage marks a message's key for writing, unless a newer state of
-// its thread deleted it. A deletion by the same or an older state stays:
-// the flush deletes before it writes, so a message made again under a
-// dropped id (the decider checks ids against the current state only) is
-// written whole over nothing, its old segments gone; and a write of a
-// message gone from its state is skipped.
-func (d *dirty) markMessage(key string, a *threadAgg) {
-	if del, ok := d.deleted[key]; ok && older(a, del.a) {
+// markMessage, markDeleted, toolCall and markToolDeleted mark a message's
+// or a tool call's key for writing or deleting (see markWrite, markDelete).
+func (d *dirty) markMessage(key string, a *threadAgg) { markWrite(d.messages, d.deleted, key, a) }
+
+func (d *dirty) markDeleted(key string, del deletion) { markDelete(d.messages, d.deleted, key, del) }
+
+func (d *dirty) toolCall(a *threadAgg, id string) {
+	markWrite(d.toolCalls, d.deletedTools, contract.ToolCallKey(a.id, id), toolRef{a, id})
+}
+
+func (d *dirty) markToolDeleted(key string, ref toolRef) {
+	markDelete(d.toolCalls, d.deletedTools, key, ref)
+}
+
+// mark is what a batch marks a key with: the state of a thread it comes
+// from, and what the flush needs to write or delete it.
+type mark interface{ state() *threadAgg }
+
+func (a *threadAgg) state() *threadAgg { return a }
+func (r toolRef) state() *threadAgg    { return r.a }
+func (d deletion) state() *threadAgg   { return d.a }
+
+// markWrite marks key for writing from w's state, unless a newer state of
+// the thread deleted it, or a newer one writes it. A deletion by the same
+// or an older state stays: the flush deletes before it writes, so what a
+// restore dropped and was made again under the same id (the decider checks
+// ids against the current state only) is written whole over nothing, its
+// old segments gone; and a write of what is gone from its state is skipped.
+func markWrite[W, D mark](writes map[string]W, deletes map[string]D, key string, w W) {
+	if del, ok := deletes[key]; ok && older(w.state(), del.state()) {
 		return
 	}
-	if !older(a, d.messages[key]) {
-		d.messages[key] = a
+	if cur, ok := writes[key]; !ok || !older(w.state(), cur.state()) {
+		writes[key] = w
 	}
 }
 
-// markDeleted marks a message's key for deleting (dropped by a restore),
-// unless a newer state of its thread writes it.
-func (d *dirty) markDeleted(key string, del deletion) {
-	if cur, ok := d.messages[key]; ok {
-		if older(del.a, cur) {
+// markDelete marks key for deleting (dropped by a restore), unless a
+// newer state writes it; it takes the place of an older state's write.
+func markDelete[W, D mark](writes map[string]W, deletes map[string]D, key string, del D) {
+	if cur, ok := writes[key]; ok {
+		if older(del.state(), cur.state()) {
 			return
 		}
-		if cur != del.a {
-			delete(d.messages, key)
+		if cur.state() != del.state() {
+			delete(writes, key)
 		}
 	}
-	if cur, ok := d.deleted[key]; !ok || !older(del.a, cur.a) {
-		d.deleted[key] = del
-	}
-}
-
-// toolCall marks a tool call's key for writing (it may have been dropped
-// earlier in the batch, and made again with the same id).
-func (d *dirty) toolCall(a *threadAgg, id string) {
-	d.markToolCall(contract.ToolCallKey(a.id, id), toolRef{a, id})
-}
-
-func (d *dirty) markToolCall(key string, ref toolRef) {
-	if del, ok := d.deletedTools[key]; ok {
-		if older(ref.a, del.a) {
-			return
-		}
-		delete(d.deletedTools, key)
-	}
-	if cur, ok := d.toolCalls[key]; !ok || !older(ref.a, cur.a) {
-		d.toolCalls[key] = ref
-	}
-}
-
-// markToolDeleted marks a tool call's key for deleting (dropped by a
-// restore), unless a newer state of its thread writes it.
-func (d *dirty) markToolDeleted(key string, ref toolRef) {
-	if cur, ok := d.toolCalls[key]; ok {
-		if older(ref.a, cur.a) {
-			return
-		}
-		delete(d.toolCalls, key)
-	}
-	if cur, ok := d.deletedTools[key]; !ok || !older(ref.a, cur.a) {
-		d.deletedTools[key] = ref
+	if cur, ok := deletes[key]; !ok || !older(del.state(), cur.state()) {
+		deletes[key] = del
 	}
 }
 
@@ -137,7 +127,7 @@ func (d *dirty) merge(other *dirty) {
 		d.markDeleted(k, v)
 	}
 	for k, v := range other.toolCalls {
-		d.markToolCall(k, v)
+		markWrite(d.toolCalls, d.deletedTools, k, v)
 	}
 	for k, v := range other.deletedTools {
 		d.markToolDeleted(k, v)

@@ -285,13 +285,15 @@ func TestDirtyMarksKeepTheNewestState(t *testing.T) {
 		key := contract.ToolCallKey("t", "c")
 		d := newDirty()
 		d.markToolDeleted(key, toolRef{newer, "c"})
-		d.markToolCall(key, toolRef{older, "c"})
+		d.toolCall(older, "c")
 		if _, ok := d.toolCalls[key]; ok {
 			t.Fatal("an older state's write of a tool call a newer state deleted is marked")
 		}
-		d.markToolCall(key, toolRef{newer, "c"})
-		if _, ok := d.deletedTools[key]; ok || d.toolCalls[key].a != newer {
-			t.Fatal("the newer state's write did not replace its own earlier deletion")
+		// Made again by the state that dropped it: deleted first, then
+		// written, as messages are.
+		d.toolCall(newer, "c")
+		if _, ok := d.deletedTools[key]; !ok || d.toolCalls[key].a != newer {
+			t.Fatal("want the deletion and the newer state's write")
 		}
 	})
 	t.Run("projects keep the newest record", func(t *testing.T) {
