@@ -2,103 +2,14 @@ package projector
 
 import (
 	"errors"
-	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/peonhq/peon/internal/eventstore"
-	"github.com/peonhq/peon/internal/natstest"
 	"github.com/peonhq/peon/internal/readmodel"
 	"github.com/peonhq/peon/pkg/contract"
 	"github.com/peonhq/peon/pkg/domain"
 )
-
-// restoreFixture is a stream of events and a consumer's real deliveries of
-// them, for driving one runner batch by batch.
-type restoreFixture struct {
-	t    *testing.T
-	js   jetstream.JetStream
-	cons jetstream.Consumer
-	kv   map[string]jetstream.KeyValue
-}
-
-func newRestoreFixture(t *testing.T, events ...domain.Event) *restoreFixture {
-	t.Helper()
-	ctx := t.Context()
-	_, js := natstest.Connect(t, natstest.Server(t))
-	if _, err := eventstore.EnsureStream(ctx, js, eventstore.DefaultStreamConfig()); err != nil {
-		t.Fatal(err)
-	}
-	if err := readmodel.EnsureBuckets(ctx, js, readmodel.BucketsV(1), readmodel.BucketConfig{}); err != nil {
-		t.Fatal(err)
-	}
-	store := eventstore.New(js)
-	for i, e := range events {
-		subject := contract.ProjectSubject("p")
-		if te, ok := e.(domain.ThreadEvent); ok {
-			subject = contract.ThreadSubject("p", te.EventThreadID())
-		}
-		if _, err := store.Append(ctx, eventstore.Batch{CommandID: fmt.Sprint("c", i), Events: []domain.Event{e}, Subjects: []string{subject}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, contract.EventStream, jetstream.ConsumerConfig{Durable: "transcript", AckPolicy: jetstream.AckExplicitPolicy})
-	if err != nil {
-		t.Fatal(err)
-	}
-	kv, err := readmodel.OpenBuckets(ctx, js, append(readmodel.BucketsV(1).All(), contract.BucketMeta)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &restoreFixture{t: t, js: js, cons: cons, kv: kv}
-}
-
-// fetch takes the next n deliveries.
-func (f *restoreFixture) fetch(n int) []jetstream.Msg {
-	f.t.Helper()
-	batch, err := f.cons.Fetch(n, jetstream.FetchMaxWait(5*time.Second))
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var msgs []jetstream.Msg
-	for m := range batch.Messages() {
-		msgs = append(msgs, m)
-	}
-	if len(msgs) != n {
-		f.t.Fatalf("fetched %d messages, want %d", len(msgs), n)
-	}
-	return msgs
-}
-
-// runner is a transcript runner on the fixture's consumer that caches one
-// thread at most, so folding another thread's event drops the first.
-func (f *restoreFixture) runner() *runner {
-	r := newRunner(readmodel.Transcript, Config{Version: 1, CacheEntries: 1}.withDefaults(), f.js, f.kv,
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	r.cons = f.cons
-	return r
-}
-
-// message returns the message record at key, or nil when there is none.
-func (f *restoreFixture) message(id string) *contract.MessageRecord {
-	f.t.Helper()
-	e, err := f.kv[readmodel.BucketsV(1).Messages].Get(f.t.Context(), contract.MessageKey("t", id))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil
-	}
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	var rec contract.MessageRecord
-	if err := domain.Unmarshal(domain.MessagePack, e.Value(), &rec); err != nil {
-		f.t.Fatal(err)
-	}
-	return &rec
-}
 
 // TestRestoredMessageIdUsedAgainIsWritten: one batch drops a long
 // message with a restore and makes a shorter one under the same id (the
@@ -109,7 +20,7 @@ func (f *restoreFixture) message(id string) *contract.MessageRecord {
 func TestRestoredMessageIdUsedAgainIsWritten(t *testing.T) {
 	long := strings.Repeat("a", 150<<10)    // head and two segments
 	shorter := strings.Repeat("b", 100<<10) // head and one segment
-	f := newRestoreFixture(t,
+	f := newDeliveries(t,
 		domain.ProjectCreated{ProjectID: "p", Name: "p", Path: "/p"},
 		domain.ThreadCreated{ThreadID: "t", ProjectID: "p"},
 		domain.TurnStarted{ThreadID: "t", TurnID: "tu1", MessageID: "q1", Text: "first"},
@@ -121,8 +32,9 @@ func TestRestoredMessageIdUsedAgainIsWritten(t *testing.T) {
 		domain.MessageAppended{ThreadID: "t", TurnID: "tu3", MessageID: "x", Role: domain.RoleAssistant, Text: shorter},
 	)
 	ctx := t.Context()
-	r := f.runner()
-	msgs := f.fetch(9)
+	cons := f.consumer("transcript")
+	r := f.runner(readmodel.Transcript, cons, 1)
+	msgs := f.fetch(cons, 9)
 	if err := r.process(ctx, msgs[:6]); err != nil {
 		t.Fatal(err)
 	}
@@ -141,52 +53,19 @@ func TestRestoredMessageIdUsedAgainIsWritten(t *testing.T) {
 	}
 }
 
-// text assembles message id's text from its head and segments, as the
-// query service does, and fails on a segment the head does not count.
-func (f *restoreFixture) text(id string) string {
-	f.t.Helper()
-	rec := f.message(id)
-	if rec == nil {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(rec.Text)
-	for n := 1; ; n++ {
-		e, err := f.kv[readmodel.BucketsV(1).Messages].Get(f.t.Context(), contract.SegmentKey("t", id, n))
-		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			if n <= rec.Segments {
-				f.t.Fatalf("segment %d of %d of message %s is missing", n, rec.Segments, id)
-			}
-			return b.String()
-		}
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if n > rec.Segments {
-			f.t.Fatalf("message %s has %d segments, but segment %d is stored", id, rec.Segments, n)
-		}
-		var seg contract.MessageSegment
-		if err := domain.Unmarshal(domain.MessagePack, e.Value(), &seg); err != nil {
-			f.t.Fatal(err)
-		}
-		b.WriteString(seg.Text)
-	}
-}
-
 // TestFailedLoadLeavesTheSelectionAsItWas: a thread load that a replica
 // still catching up cuts short is tried again; the selection its history
 // moved must be as it was for the next attempt, or that attempt would find
 // it moved already and mark nothing, and the selection would never be
 // written.
 func TestFailedLoadLeavesTheSelectionAsItWas(t *testing.T) {
-	f := newRestoreFixture(t,
+	f := newDeliveries(t,
 		domain.ProjectCreated{ProjectID: "p", Name: "p", Path: "/p"},
 		domain.ThreadCreated{ThreadID: "t", ProjectID: "p"},
 		domain.ThreadSelected{ThreadID: "t"},
 		domain.ThreadStatusChanged{ThreadID: "t", Status: domain.StatusRunning},
 	)
-	r := newRunner(readmodel.Catalog, Config{Version: 1}.withDefaults(), f.js, f.kv, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	r.cons = f.cons
+	r := f.runner(readmodel.Catalog, f.consumer("catalog"), 0)
 	// Loading up to an event the stream does not hold (yet) is what a
 	// replica behind answers.
 	_, err := r.loadThread(t.Context(), "t", 10, false, newDirty(), true)
