@@ -17,6 +17,7 @@ package faults
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -254,40 +255,36 @@ func (e *env) waitIngestDrained() {
 // direct gets, which any replica answers, and a replica that was cut off or
 // frozen may still be catching up after the cluster reports healthy: it
 // would answer a shorter stream, and acknowledged events would look lost.
-// So the read is repeated until it reaches the leader's last sequence.
+// So the read goes on from where it stopped until it reaches the leader's
+// last sequence.
 func (e *env) readStream() ([]history.Record, uint64) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	store := eventstore.New(e.js)
-	for {
+	var records []history.Record
+	var last uint64
+	errUndecodable := errors.New("undecodable event")
+	err := retry.Startup.Until(ctx, 2*time.Minute, func(err error) bool { return errors.Is(err, errUndecodable) }, func() error {
 		leader, err := store.LeaderLastSequence(ctx, contract.EventSubjects)
 		if err != nil {
-			if ctx.Err() != nil {
-				e.t.Fatal(err)
-			}
-			time.Sleep(500 * time.Millisecond) // an election may still be under way
-			continue
+			return err // an election may still be under way
 		}
-		var records []history.Record
-		last, err := store.Load(ctx, contract.EventSubjects, 0, func(r eventstore.Record) error {
+		last, err = store.Load(ctx, contract.EventSubjects, last, func(r eventstore.Record) error {
 			if r.Err != nil {
-				return fmt.Errorf("undecodable event %d: %w", r.Sequence, r.Err)
+				return fmt.Errorf("%w %d: %w", errUndecodable, r.Sequence, r.Err)
 			}
 			records = append(records, history.FromStore(r))
 			return nil
 		})
-		if err != nil {
-			e.t.Fatal(err)
+		if err == nil && last < leader {
+			err = fmt.Errorf("read the stream up to %d, the leader has %d: a replica is catching up", last, leader)
 		}
-		if last >= leader {
-			return records, last
-		}
-		if ctx.Err() != nil {
-			e.t.Fatalf("read the stream up to %d, the leader has %d", last, leader)
-		}
-		e.t.Logf("read the stream up to %d, the leader has %d: a replica is catching up, reading again", last, leader)
-		time.Sleep(500 * time.Millisecond)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	return records, last
 }
 
 // projectionsEqualReplay waits for the live projections to fold the whole
