@@ -363,8 +363,7 @@ func (r *runner) keepPace(ctx context.Context) error {
 			return err // one of its own events is on its way
 		}
 	}
-	event := last.event
-	if !r.ledger.idle(event) {
+	if !r.ledger.idle(last.event) {
 		return nil
 	}
 	r.lastFolded.Store(int64(r.ledger.floor))
